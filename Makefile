@@ -1,0 +1,50 @@
+# minerights: `make run` and `make test` are the two commands of the README.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/minerights
+DATA_DIR ?= .data
+TEST_TIMEOUT ?= 20m
+
+.PHONY: run test deps build vet openapi generate db-start db-stop fuzz clean
+
+run: deps build
+	@set -euo pipefail; \
+	url="$${DATABASE_URL:-}"; \
+	if [ -z "$$url" ]; then url=$$(./$(BIN) localdb start --dir $(DATA_DIR)); echo "local cluster in $(DATA_DIR): $$url"; fi; \
+	export DATABASE_URL="$$url"; \
+	./$(BIN) migrate; \
+	./$(BIN) seed; \
+	exec ./$(BIN) serve
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+deps:
+	@bash scripts/deps.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/minerights
+
+openapi:
+	$(GO) run ./cmd/minerights openapi --out openapi/openapi.yaml
+
+generate:
+	$(GO) run ./cmd/minerights generate --out data
+
+db-start: build
+	@./$(BIN) localdb start --dir $(DATA_DIR)
+
+db-stop: build
+	@./$(BIN) localdb stop --dir $(DATA_DIR)
+
+# Runs every fuzzer for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+clean:
+	rm -rf bin

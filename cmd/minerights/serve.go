@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"minerights/openapi"
+	"minerights/registry"
+)
+
+type serveCmd struct {
+	Addr            string        `name:"addr" env:"MINERIGHTS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"MINERIGHTS_SHUTDOWN_TIMEOUT" default:"15s" help:"How long SIGTERM waits for requests in flight."`
+}
+
+// openPool connects to the database named by --database-url.
+func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
+	if g.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is not set: point it at PostgreSQL with PostGIS, or run `make run` to start a local cluster")
+	}
+	cfg, err := pgxpool.ParseConfig(g.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return pool, nil
+}
+
+// handler wires the pool into the registry and the API.
+func handler(pool *pgxpool.Pool, g *globals) http.Handler {
+	mux := http.NewServeMux()
+	openapi.New(mux, openapi.Deps{Store: registry.New(pool), Logger: g.log})
+	return mux
+}
+
+func (c *serveCmd) Run(ctx context.Context, g *globals) error {
+	pool, err := g.openPool(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler(pool, g),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	g.log.Info("serving", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	g.log.Info("shutting down", "timeout", c.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,111 @@
+// Package openapi is the HTTP surface of minerights, described by OpenAPI
+// 3.1 through huma: operations, their input and output shapes, roles, and the
+// one mapping from domain errors to RFC 9457 problem details. The generated
+// openapi.yaml beside this file is a golden file kept current by a test.
+package openapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"minerights/registry"
+)
+
+// Version is the API version shown in the OpenAPI document.
+const Version = "1.0.0"
+
+// DefaultZone is the 3° Gauss-Krüger zone of Zhumadian.
+const DefaultZone = 38
+
+// Deps are what the handlers need. Store may be nil when the API is built
+// only to write its OpenAPI document.
+type Deps struct {
+	Store  *registry.Store
+	Logger *slog.Logger
+	// Zone is the 3° Gauss-Krüger zone of the bureau's parcels; corner
+	// points in another zone are refused. Zero means 38 (CM 114°E, the
+	// whole of Zhumadian).
+	Zone int
+}
+
+// server carries the dependencies into the handlers.
+type server struct {
+	store *registry.Store
+	log   *slog.Logger
+	zone  int
+}
+
+// Config returns the huma configuration used in production and in tests.
+func Config() huma.Config {
+	cfg := huma.DefaultConfig("minerights", Version)
+	cfg.Info.Description = "Mining-rights registry and transfer (采矿权出让) service of a natural resources bureau: " +
+		"parcels with their corner points (拐点坐标, CGCS2000 3° Gauss-Krüger), reserves and starting prices; " +
+		"spatial compliance checks; listing, auction and tender; map layers."
+	cfg.OpenAPIPath = "/openapi"
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "A token made with `minerights token create --role ROLE --name NAME`."},
+	}
+	cfg.Tags = []*huma.Tag{
+		{Name: "parcels", Description: "The parcel registry."},
+		{Name: "service", Description: "Health and readiness."},
+	}
+	return cfg
+}
+
+// New builds the API on mux and returns it.
+func New(mux *http.ServeMux, d Deps) huma.API {
+	api := humago.New(mux, Config())
+	s := &server{store: d.Store, log: d.Logger, zone: d.Zone}
+	if s.zone == 0 {
+		s.zone = DefaultZone
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	api.UseMiddleware(s.authenticate(api))
+	s.registerService(api)
+	s.registerParcels(api)
+	return api
+}
+
+func (s *server) registerService(api huma.API) {
+	type healthOut struct {
+		Body struct {
+			Status string `json:"status" example:"ok"`
+		}
+	}
+	register(api, huma.Operation{
+		OperationID: "get-health",
+		Method:      http.MethodGet,
+		Path:        "/healthz",
+		Summary:     "Liveness: the process is up",
+		Tags:        []string{"service"},
+	}, public, func(ctx context.Context, _ *struct{}) (*healthOut, error) {
+		out := &healthOut{}
+		out.Body.Status = "ok"
+		return out, nil
+	})
+	register(api, huma.Operation{
+		OperationID: "get-ready",
+		Method:      http.MethodGet,
+		Path:        "/readyz",
+		Summary:     "Readiness: the database answers",
+		Tags:        []string{"service"},
+		Errors:      []int{http.StatusServiceUnavailable},
+	}, public, func(ctx context.Context, _ *struct{}) (*healthOut, error) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := s.store.Pool().Ping(ctx); err != nil {
+			s.log.Warn("readiness: database unreachable", "err", err)
+			return nil, huma.Error503ServiceUnavailable("database unreachable")
+		}
+		out := &healthOut{}
+		out.Body.Status = "ready"
+		return out, nil
+	})
+}

@@ -1,0 +1,95 @@
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Roles a token can carry. Anonymous callers have no token and see only
+// published data.
+const (
+	RoleBureau  = "bureau"
+	RoleBidder  = "bidder"
+	RolePlanner = "planner"
+)
+
+// tokenPrefix marks minerights tokens so that a leaked one is recognisable.
+const tokenPrefix = "mrt_"
+
+// Principal is the caller a token stands for.
+type Principal struct {
+	TokenID int64
+	Name    string
+	Role    string
+}
+
+func digest(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// CreateToken stores a new token for role and returns it; only its digest is
+// kept, so the token is shown this once. A zero ttl never expires.
+func (s *Store) CreateToken(ctx context.Context, role, name string, ttl time.Duration) (string, error) {
+	switch role {
+	case RoleBureau, RoleBidder, RolePlanner:
+	default:
+		return "", &ValidationError{Field: "role", Reason: fmt.Sprintf("unknown role %q: use bureau, bidder or planner", role)}
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	var expires *time.Duration
+	if ttl > 0 {
+		expires = &ttl
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO api_token (name, role, digest, expires_at)
+			VALUES ($1, $2, $3, now() + $4::interval)`, name, role, digest(token), expires)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("registry: create token: %w", err)
+	}
+	return token, nil
+}
+
+// Authenticate returns the principal of a valid token, or ErrUnauthenticated
+// for a token that is unknown, revoked or expired.
+func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
+	var p Principal
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
+		return p, ErrUnauthenticated
+	}
+	err := s.pool.QueryRow(ctx, `SELECT id, name, role FROM api_token
+		WHERE digest = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+		digest(token)).Scan(&p.TokenID, &p.Name, &p.Role)
+	if err != nil {
+		if mapErr(err) == ErrNotFound {
+			return p, ErrUnauthenticated
+		}
+		return p, fmt.Errorf("registry: authenticate: %w", err)
+	}
+	return p, nil
+}
+
+// RevokeToken makes a token unusable from now on.
+func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+	if err != nil {
+		return fmt.Errorf("registry: revoke token %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("registry: revoke token %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
