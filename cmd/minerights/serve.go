@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"minerights/openapi"
 	"minerights/registry"
@@ -35,11 +36,32 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// handler wires the pool into the registry and the API.
+// handler wires the pool into the registry and the API, with request ids,
+// logs and metrics around it and the metrics at /metrics.
 func handler(pool *pgxpool.Pool, g *globals) http.Handler {
 	mux := http.NewServeMux()
 	openapi.New(mux, openapi.Deps{Store: registry.New(pool), Logger: g.log})
-	return mux
+	m := openapi.NewMetrics()
+	m.Register(poolCollectors(pool)...)
+	mux.Handle("GET /metrics", m.Handler())
+	return openapi.Wrap(mux, g.log, m)
+}
+
+// poolCollectors report the connection pool: a pool that runs dry shows
+// here before requests start to time out.
+func poolCollectors(pool *pgxpool.Pool) []prometheus.Collector {
+	gauge := func(name, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+			func() float64 { return f(pool.Stat()) })
+	}
+	return []prometheus.Collector{
+		gauge("minerights_db_pool_acquired_conns", "Connections in use.", func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) }),
+		gauge("minerights_db_pool_idle_conns", "Idle connections.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }),
+		gauge("minerights_db_pool_total_conns", "Open connections.", func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) }),
+		gauge("minerights_db_pool_max_conns", "Pool size limit.", func(s *pgxpool.Stat) float64 { return float64(s.MaxConns()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "minerights_db_pool_empty_acquires_total", Help: "Acquires that had to wait for a connection."},
+			func() float64 { return float64(pool.Stat().EmptyAcquireCount()) }),
+	}
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *globals) error {

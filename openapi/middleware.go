@@ -1,0 +1,162 @@
+package openapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MaxBodyBytes bounds every request body, whatever the handler; huma
+// operations set tighter limits of their own.
+const MaxBodyBytes = 8 << 20
+
+// Metrics are the HTTP metrics every handler reports.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	registry *prometheus.Registry
+}
+
+// NewMetrics registers the HTTP metrics and the Go runtime metrics on a
+// registry of their own, so that two servers in one test process do not
+// collide.
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "minerights_http_requests_total", Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "minerights_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "minerights_http_in_flight_requests", Help: "HTTP requests being served.",
+		}),
+		registry: reg,
+	}
+	reg.MustRegister(m.requests, m.duration, m.inFlight,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// Register adds further collectors (pool, bids) to the metrics registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.registry.MustRegister(cs...) }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the request id of ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// saneID accepts a caller's X-Request-ID only when it cannot smuggle
+// anything into logs.
+var saneID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter records the status and size a handler writes. It passes
+// Flush through so Server-Sent Events still stream.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Wrap puts the cross-cutting concerns around h: a request id (kept from a
+// sane X-Request-ID or made), a body size limit, recovery from panics as a
+// problem+json 500, one structured log line per request, and metrics.
+func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if !saneID.MatchString(id) {
+			id = newID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		m.inFlight.Inc()
+		defer func() {
+			m.inFlight.Dec()
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", p)
+				if sw.status == 0 {
+					w.Header().Set("Content-Type", "application/problem+json")
+					sw.WriteHeader(http.StatusInternalServerError)
+					_, _ = sw.Write([]byte(`{"title":"Internal Server Error","status":500,"detail":"internal error"}`))
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			code := sw.status
+			if code == 0 {
+				code = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
+			m.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+			level := slog.LevelInfo
+			if code >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(r.Context(), level, "request",
+				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", code), slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed))
+		}()
+		h.ServeHTTP(sw, r)
+	})
+}
