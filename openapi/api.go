@@ -27,6 +27,8 @@ const DefaultZone = 38
 type Deps struct {
 	Store  *registry.Store
 	Logger *slog.Logger
+	// Lifecycle, when set, makes /readyz fail while the process drains.
+	Lifecycle *Lifecycle
 	// Zone is the 3° Gauss-Krüger zone of the bureau's parcels; corner
 	// points in another zone are refused. Zero means 38 (CM 114°E, the
 	// whole of Zhumadian).
@@ -38,6 +40,7 @@ type server struct {
 	store *registry.Store
 	log   *slog.Logger
 	zone  int
+	life  *Lifecycle
 }
 
 // Config returns the huma configuration used in production and in tests.
@@ -60,7 +63,7 @@ func Config() huma.Config {
 // New builds the API on mux and returns it.
 func New(mux *http.ServeMux, d Deps) huma.API {
 	api := humago.New(mux, Config())
-	s := &server{store: d.Store, log: d.Logger, zone: d.Zone}
+	s := &server{store: d.Store, log: d.Logger, zone: d.Zone, life: d.Lifecycle}
 	if s.zone == 0 {
 		s.zone = DefaultZone
 	}
@@ -94,10 +97,13 @@ func (s *server) registerService(api huma.API) {
 		OperationID: "get-ready",
 		Method:      http.MethodGet,
 		Path:        "/readyz",
-		Summary:     "Readiness: the database answers",
+		Summary:     "Readiness: the database answers and the process is not draining",
 		Tags:        []string{"service"},
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, public, func(ctx context.Context, _ *struct{}) (*healthOut, error) {
+		if s.life.Draining() {
+			return nil, huma.Error503ServiceUnavailable("shutting down")
+		}
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		if err := s.store.Pool().Ping(ctx); err != nil {

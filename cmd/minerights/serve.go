@@ -18,6 +18,7 @@ import (
 type serveCmd struct {
 	Addr            string        `name:"addr" env:"MINERIGHTS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"MINERIGHTS_SHUTDOWN_TIMEOUT" default:"15s" help:"How long SIGTERM waits for requests in flight."`
+	DrainDelay      time.Duration `name:"drain-delay" env:"MINERIGHTS_DRAIN_DELAY" default:"0s" help:"How long /readyz fails before the listener closes, so load balancers stop routing here."`
 }
 
 // openPool connects to the database named by --database-url.
@@ -38,9 +39,9 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 
 // handler wires the pool into the registry and the API, with request ids,
 // logs and metrics around it and the metrics at /metrics.
-func handler(pool *pgxpool.Pool, g *globals) http.Handler {
+func handler(pool *pgxpool.Pool, g *globals, life *openapi.Lifecycle) http.Handler {
 	mux := http.NewServeMux()
-	openapi.New(mux, openapi.Deps{Store: registry.New(pool), Logger: g.log})
+	openapi.New(mux, openapi.Deps{Store: registry.New(pool), Logger: g.log, Lifecycle: life})
 	m := openapi.NewMetrics()
 	m.Register(poolCollectors(pool)...)
 	mux.Handle("GET /metrics", m.Handler())
@@ -70,17 +71,17 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	}
 	defer pool.Close()
+	life := openapi.NewLifecycle()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler(pool, g),
+		Handler:           handler(pool, g, life),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	g.log.Info("serving", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs")
 	errc := make(chan error, 1)
@@ -90,8 +91,17 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	case <-ctx.Done():
 	}
-	g.log.Info("shutting down", "timeout", c.ShutdownTimeout)
+	// Draining: /readyz fails and streams end at once; requests in flight
+	// finish within the shutdown timeout. Request contexts are not derived
+	// from the signal so that a SIGTERM does not cancel them.
+	g.log.Info("draining", "drain_delay", c.DrainDelay, "timeout", c.ShutdownTimeout)
+	life.Drain()
+	time.Sleep(c.DrainDelay)
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	g.log.Info("stopped")
+	return nil
 }

@@ -37,18 +37,20 @@ const zone = 38
 
 // Paths relative to the data directory.
 const (
-	factsFile      = "seed/parcels.json"
-	countiesFile   = "layers/zhumadian-counties.geojson"
-	parcelsFile    = "generated/parcels.geojson"
-	redlinesFile   = "generated/redlines.geojson"
-	farmlandFile   = "generated/farmland.geojson"
-	mountainsFile  = "generated/mountains.geojson"
-	zonesFile      = "generated/mining_zones.geojson"
-	rightsFile     = "generated/mining_rights.geojson"
-	conflictsFile  = "fixtures/conflicts.geojson"
-	invalidFile    = "fixtures/invalid.json"
-	generatedLabel = "generated"
+	factsFile     = "seed/parcels.json"
+	countiesFile  = "layers/zhumadian-counties.geojson"
+	parcelsFile   = "generated/parcels.geojson"
+	redlinesFile  = "generated/redlines.geojson"
+	farmlandFile  = "generated/farmland.geojson"
+	mountainsFile = "generated/mountains.geojson"
+	zonesFile     = "generated/mining_zones.geojson"
+	rightsFile    = "generated/mining_rights.geojson"
+	conflictsFile = "fixtures/conflicts.geojson"
+	invalidFile   = "fixtures/invalid.json"
 )
+
+// generatedLabel is the geometry_source of every feature written here.
+const generatedLabel = "generated"
 
 // county is one county-level division, its ring projected to zone 38.
 type county struct {

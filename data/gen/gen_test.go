@@ -291,17 +291,34 @@ func TestLayers(t *testing.T) {
 	}
 }
 
-func TestZonesHoldParcels8To11And4To7(t *testing.T) {
+func TestZonesHoldEveryParcel(t *testing.T) {
 	parcels := parsedLayer(t, parcelsFile)
 	zones := parsedLayer(t, zonesFile)
+	if len(zones) != len(zonePlan) {
+		t.Fatalf("%d zones, want %d", len(zones), len(zonePlan))
+	}
 	held := map[int]string{}
-	for _, z := range zones {
+	for i, z := range zones {
+		plan := zonePlan[i]
+		if z.str("id") != fmt.Sprintf("zone-%03d", i+1) || z.str("name") != plan.name {
+			t.Errorf("zone %d: id %q, name %q, want %q", i+1, z.str("id"), z.str("name"), plan.name)
+		}
+		margin := 300.0
+		if plan.tight {
+			margin = zoneTightMin
+		}
 		list, _ := z.props["parcels"].([]any)
+		if len(list) != len(plan.parcels) {
+			t.Errorf("%s lists parcels %v, want %v", z.str("id"), list, plan.parcels)
+		}
 		for _, v := range list {
 			no := int(v.(float64))
 			p := parcels[no-1]
-			if !within(p.xy, z.xy, 300) {
-				t.Errorf("%s does not hold parcel %d with 300 m to spare", z.str("id"), no)
+			if !within(p.xy, z.xy, margin) {
+				t.Errorf("%s does not hold parcel %d with %.0f m to spare", z.str("id"), no, margin)
+			}
+			if held[no] != "" {
+				t.Errorf("parcel %d is listed by %s and %s", no, held[no], z.str("id"))
 			}
 			held[no] = z.str("id")
 		}
@@ -312,9 +329,18 @@ func TestZonesHoldParcels8To11And4To7(t *testing.T) {
 			}
 		}
 	}
-	for no := 4; no <= 11; no++ {
-		if held[no] == "" {
-			t.Errorf("parcel %d is in no planned mining zone", no)
+	// All 11 must pass the check "位于规划开采区内", which the gazette states
+	// for 4-11 and the compliance check requires of every parcel.
+	for _, p := range parcels {
+		no := int(p.num("no"))
+		var inside []string
+		for _, z := range zones {
+			if within(p.xy, z.xy, 0) {
+				inside = append(inside, z.str("id"))
+			}
+		}
+		if held[no] == "" || !slices.Equal(inside, []string{held[no]}) {
+			t.Errorf("parcel %d lies inside zones %v, listed by %q; want exactly one zone that lists it", no, inside, held[no])
 		}
 	}
 	for _, file := range []string{redlinesFile, farmlandFile, mountainsFile} {
@@ -323,6 +349,39 @@ func TestZonesHoldParcels8To11And4To7(t *testing.T) {
 				if !disjoint(f.xy, z.xy) {
 					t.Errorf("%s overlaps planned zone %s", f.str("id"), z.str("id"))
 				}
+			}
+		}
+	}
+}
+
+// TestSetbackFeaturesBesideGranite checks that the features placed
+// deliberately beside parcels 1-3 survive the tight zones drawn around them:
+// still nearMin..nearMax from their parcel, outside every zone.
+func TestSetbackFeaturesBesideGranite(t *testing.T) {
+	parcels := parsedLayer(t, parcelsFile)
+	zones := parsedLayer(t, zonesFile)
+	want := map[int][]string{1: {"redline", "right"}, 2: {"farmland", "mountain"}, 3: {"redline", "farmland"}}
+	for no := 1; no <= 3; no++ {
+		p := parcels[no-1]
+		for _, layer := range want[no] {
+			var found []string
+			for _, tc := range layerCases {
+				if tc.prefix != layer {
+					continue
+				}
+				for _, f := range parsedLayer(t, tc.file) {
+					if d := polyDist(f.xy, p.xy); d >= nearMin-1 && d <= nearMax+1 {
+						found = append(found, f.str("id"))
+						for _, z := range zones {
+							if !disjoint(f.xy, z.xy) {
+								t.Errorf("%s, %.0f m from parcel %d, overlaps zone %s", f.str("id"), d, no, z.str("id"))
+							}
+						}
+					}
+				}
+			}
+			if len(found) == 0 {
+				t.Errorf("no %s lies %d-%d m from parcel %d", layer, nearMin, nearMax, no)
 			}
 		}
 	}

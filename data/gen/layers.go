@@ -20,6 +20,20 @@ const (
 	maxLayerVertices  = 40
 )
 
+// The zones around the granite parcels 1-3 are "tight": a buffer of
+// zoneTightMin..zoneTightMax metres, not zoneBufferMin. Those parcels carry
+// the setback features placed nearMin..nearMax from them, which a
+// zoneBufferMin zone would swallow. The tight zones are drawn last, after
+// the check layers, to fit between each parcel and its near features: that
+// leaves every other layer, its ids and its random stream exactly as they
+// were. Since zoneTightMin·sec(π/8) + zoneTightGap < nearMin, and every
+// feature not placed near a parcel keeps farther off, a zoneTightMin zone
+// always fits.
+const (
+	zoneTightMax, zoneTightMin = 100, 40
+	zoneTightGap               = 50 // from red lines, farmland, mountains, rights
+)
+
 // Layer kinds, the "kind" property of each layer's features.
 const (
 	kindRedline  = "生态保护红线"
@@ -36,7 +50,8 @@ type layerSet struct {
 
 // checkGap is the spacing a red line, farmland or mountain footprint keeps:
 // off every parcel by farFromParcels (nearTo excepted, which placeNear puts
-// at its own distance), layerGap from its peers and the zones.
+// at its own distance), layerGap from its peers and the zones (but for the
+// tight zones, drawn later, which keep zoneTightGap from it).
 func checkGap(nearTo int, other float64) func(*item) float64 {
 	return func(it *item) float64 {
 		switch it.layer {
@@ -54,12 +69,13 @@ func checkGap(nearTo int, other float64) func(*item) float64 {
 
 // makeLayers places the check layers after the parcels: zones first (they
 // follow the parcels), then the features put deliberately near parcels, the
-// named mountains, the rest of the red lines and farmland, and the existing
-// rights last.
+// named mountains, the rest of the red lines and farmland, the existing
+// rights, and last the tight zones, which fit between the near features and
+// their parcels.
 func (w *world) makeLayers() (layerSet, error) {
 	var ls layerSet
 	var err error
-	if ls.zones, err = w.makeZones(); err != nil {
+	if ls.zones, err = w.makeZones(false); err != nil {
 		return ls, err
 	}
 	if ls.mountains, err = w.makeMountains(); err != nil {
@@ -74,24 +90,35 @@ func (w *world) makeLayers() (layerSet, error) {
 	if ls.rights, err = w.makeRights(); err != nil {
 		return ls, err
 	}
+	tight, err := w.makeZones(true)
+	if err != nil {
+		return ls, err
+	}
+	ls.zones = append(ls.zones, tight...)
 	return ls, nil
 }
 
 // zonePlan lists the planned mining zones: those around parcels (listed by
-// number) and two holding none of them.
+// number), two holding none of them, and the tight ones around the granite
+// parcels (see zoneTightMax). The tight ones come last so that the ids and
+// the random draws of the others stay as they were before they existed.
 var zonePlan = []struct {
 	name, mineral, county string
 	parcels               []int
 	lon, lat              float64
+	tight                 bool
 }{
-	{"泌阳县高店建筑用砂规划开采区", "建筑用砂", "411726", []int{4}, 0, 0},
-	{"泌阳县杨家集建筑用砂规划开采区", "建筑用砂", "411726", []int{5}, 0, 0},
-	{"泌阳县羊册建筑用砂规划开采区", "建筑用砂", "411726", []int{6}, 0, 0},
-	{"泌阳县官庄建筑用砂规划开采区", "建筑用砂", "411726", []int{7}, 0, 0},
-	{"确山县刘店建筑石料用灰岩规划开采区", "普通建筑石料用灰岩", "411725", []int{8, 9}, 0, 0},
-	{"确山县三里河砖瓦用页岩规划开采区", "砖瓦用页岩", "411725", []int{10, 11}, 0, 0},
-	{"确山县竹沟建筑石料用灰岩规划开采区", "普通建筑石料用灰岩", "411725", nil, 113.820, 32.640},
-	{"驿城区西部建筑石料用花岗岩规划开采区", "建筑石料用花岗岩", "411702", nil, 113.780, 32.980},
+	{"泌阳县高店建筑用砂规划开采区", "建筑用砂", "411726", []int{4}, 0, 0, false},
+	{"泌阳县杨家集建筑用砂规划开采区", "建筑用砂", "411726", []int{5}, 0, 0, false},
+	{"泌阳县羊册建筑用砂规划开采区", "建筑用砂", "411726", []int{6}, 0, 0, false},
+	{"泌阳县官庄建筑用砂规划开采区", "建筑用砂", "411726", []int{7}, 0, 0, false},
+	{"确山县刘店建筑石料用灰岩规划开采区", "普通建筑石料用灰岩", "411725", []int{8, 9}, 0, 0, false},
+	{"确山县三里河砖瓦用页岩规划开采区", "砖瓦用页岩", "411725", []int{10, 11}, 0, 0, false},
+	{"确山县竹沟建筑石料用灰岩规划开采区", "普通建筑石料用灰岩", "411725", nil, 113.820, 32.640, false},
+	{"驿城区西部建筑石料用花岗岩规划开采区", "建筑石料用花岗岩", "411702", nil, 113.780, 32.980, false},
+	{"泌阳县黑石板沟饰面用花岗岩规划开采区", "饰面用花岗岩 / 建筑石料用花岗岩", "411726", []int{1}, 0, 0, true},
+	{"泌阳县李木林饰面用花岗岩规划开采区", "饰面用花岗岩 / 建筑石料用花岗岩", "411726", []int{2}, 0, 0, true},
+	{"泌阳县刘庄饰面用花岗岩规划开采区", "饰面用花岗岩 / 建筑石料用花岗岩", "411726", []int{3}, 0, 0, true},
 }
 
 // bufferedHull is the convex hull of rings, each grown by an octagon of
@@ -111,7 +138,9 @@ func bufferedHull(rings [][]orb.Point, buf, rot float64) []orb.Point {
 	return convexHull(pts)
 }
 
-func (w *world) makeZones() ([]feature, error) {
+// makeZones places the zones of zonePlan that are tight, or those that are
+// not; only the latter draw from the zones' random stream.
+func (w *world) makeZones(tight bool) ([]feature, error) {
 	rng := rand.New(rand.NewPCG(seedZones, 0))
 	parcels := map[int]*item{}
 	for _, p := range w.of(layerParcel) {
@@ -119,6 +148,9 @@ func (w *world) makeZones() ([]feature, error) {
 	}
 	var out []feature
 	for i, z := range zonePlan {
+		if z.tight != tight {
+			continue
+		}
 		home, err := w.county(z.county)
 		if err != nil {
 			return nil, err
@@ -147,24 +179,37 @@ func (w *world) makeZones() ([]feature, error) {
 				return zoneOtherParcels
 			case layerZone:
 				return layerGap
+			case layerRedline, layerFarmland, layerMountain, layerRight:
+				return zoneTightGap // only tight zones come after these
 			}
 			return -1
 		}
+		fits := func(cand []orb.Point) bool {
+			return len(cand) <= maxLayerVertices && simple(cand) && within(cand, home.xy, layerCountyMargin/3) && w.clear(cand, gap)
+		}
 		var xy []orb.Point
-		for attempt := range 2000 {
-			var cand []orb.Point
-			if len(rings) > 0 {
-				buf := math.Max(zoneBufferMin, between(rng, 450, 800)-float64(attempt))
-				cand = bufferedHull(rings, buf, between(rng, 0, math.Pi/4))
-			} else {
-				c := jitter(rng, plane(z.lon, z.lat), math.Min(6000, 20*float64(attempt)))
-				cand = starShape(rng, c, 8+rng.IntN(7), between(rng, 1200, 2500), between(rng, 0.5, 0.9), between(rng, 0, math.Pi), 0.4)
+		if tight {
+			// The widest buffer that fits, in whole tens of metres.
+			for buf := zoneTightMax; xy == nil && buf >= zoneTightMin; buf -= 10 {
+				if cand := bufferedHull(rings, float64(buf), 0); fits(cand) {
+					xy = cand
+				}
 			}
-			if len(cand) > maxLayerVertices || !simple(cand) || !within(cand, home.xy, layerCountyMargin/3) || !w.clear(cand, gap) {
-				continue
+		} else {
+			for attempt := range 2000 {
+				var cand []orb.Point
+				if len(rings) > 0 {
+					buf := math.Max(zoneBufferMin, between(rng, 450, 800)-float64(attempt))
+					cand = bufferedHull(rings, buf, between(rng, 0, math.Pi/4))
+				} else {
+					c := jitter(rng, plane(z.lon, z.lat), math.Min(6000, 20*float64(attempt)))
+					cand = starShape(rng, c, 8+rng.IntN(7), between(rng, 1200, 2500), between(rng, 0.5, 0.9), between(rng, 0, math.Pi), 0.4)
+				}
+				if fits(cand) {
+					xy = cand
+					break
+				}
 			}
-			xy = cand
-			break
 		}
 		if xy == nil {
 			return nil, fmt.Errorf("gen: zone %s: no shape meets the constraints", z.name)
@@ -174,7 +219,7 @@ func (w *world) makeZones() ([]feature, error) {
 			parcelsProp = []int{}
 		}
 		it := w.add(&item{
-			id: fmt.Sprintf("zone-%03d", i+1), layer: layerZone, county: home,
+			id: fmt.Sprintf("zone-%03d", i+1), layer: layerZone,
 			feat: feature{ring: toLonLat(xy), props: []kv{
 				{"id", fmt.Sprintf("zone-%03d", i+1)},
 				{"name", z.name},
@@ -245,7 +290,7 @@ func (w *world) makeMountains() ([]feature, error) {
 			return nil, fmt.Errorf("gen: mountain %s: no spot meets the constraints", m.name)
 		}
 		id := fmt.Sprintf("mountain-%03d", i+1)
-		it := w.add(&item{id: id, layer: layerMountain, county: home,
+		it := w.add(&item{id: id, layer: layerMountain,
 			feat: feature{ring: toLonLat(xy), props: []kv{
 				{"id", id},
 				{"name", m.name},
@@ -290,7 +335,7 @@ func (w *world) scatter(rng *rand.Rand, layer, prefix string, near []int, count 
 			return nil, fmt.Errorf("gen: %s %d: no spot meets the constraints", layer, i+1)
 		}
 		id := fmt.Sprintf("%s-%03d", prefix, i+1)
-		it := w.add(&item{id: id, layer: layer, county: home,
+		it := w.add(&item{id: id, layer: layer,
 			feat: feature{ring: toLonLat(xy), props: props(id, i+1, home)}})
 		out = append(out, it.feat)
 	}
@@ -427,7 +472,7 @@ func (w *world) makeRights() ([]feature, error) {
 		top := 150 + 10*rng.IntN(36)
 		bottom := top - 100 - 10*rng.IntN(21)
 		id := fmt.Sprintf("right-%03d", i+1)
-		it := w.add(&item{id: id, layer: layerRight, county: home,
+		it := w.add(&item{id: id, layer: layerRight,
 			feat: feature{ring: toLonLat(xy), props: []kv{
 				{"id", id},
 				{"name", fmt.Sprintf("%s%s矿（现有采矿权%02d）", home.name, rp.mineral, i+1)},

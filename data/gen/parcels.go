@@ -108,7 +108,7 @@ func (w *world) makeParcels(facts []fact) ([]feature, error) {
 				}
 			}
 			placed = w.add(&item{
-				id: fmt.Sprintf("parcel-%02d", f.No), layer: layerParcel, no: f.No, county: home,
+				id: fmt.Sprintf("parcel-%02d", f.No), layer: layerParcel, no: f.No,
 				feat: feature{ring: ll, props: []kv{
 					{"no", f.No},
 					{"name", f.Name},

@@ -35,13 +35,12 @@ const (
 
 // item is one placed polygon: parcel, check-layer feature or fixture.
 type item struct {
-	id     string
-	layer  string
-	no     int         // parcel number, parcels only
-	xy     []orb.Point // open ring in zone-38 metres, from the rounded lon/lat
-	box    box
-	county *county
-	feat   feature
+	id    string
+	layer string
+	no    int         // parcel number, parcels only
+	xy    []orb.Point // open ring in zone-38 metres, from the rounded lon/lat
+	box   box
+	feat  feature
 }
 
 // world is the state of one generation run: the counties and everything
@@ -113,20 +112,6 @@ func (w *world) clear(r []orb.Point, gap func(*item) float64) bool {
 		}
 	}
 	return true
-}
-
-// nearestDist is the distance from r to the nearest item of the given
-// layers.
-func (w *world) nearestDist(r []orb.Point, layers ...string) float64 {
-	best := math.Inf(1)
-	for _, it := range w.items {
-		for _, l := range layers {
-			if it.layer == l {
-				best = math.Min(best, polyDist(r, it.xy))
-			}
-		}
-	}
-	return best
 }
 
 // jitter returns p moved in a uniformly random direction by up to radius.
