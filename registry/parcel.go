@@ -207,7 +207,7 @@ func (s *Store) ListParcels(ctx context.Context, f ParcelFilter) ([]Parcel, int,
 	}
 	var out []Parcel
 	var total int
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM parcel p JOIN county c ON c.code = p.county_code `+cond, args...).Scan(&total); err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ func escapeLike(s string) string {
 // GetParcel returns the parcel with the given id.
 func (s *Store) GetParcel(ctx context.Context, id int64) (Parcel, error) {
 	var p Parcel
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		p, err = findParcel(ctx, tx, id)
 		return err

@@ -38,7 +38,8 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 // Store reads and writes the registry. Its methods are safe for concurrent
 // use; each public method runs in its own transaction.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	replica *replica
 }
 
 // New returns a Store on pool.
@@ -71,6 +72,12 @@ func Migrate(ctx context.Context, url string, fsys fs.FS) error {
 // inTx runs fn in a transaction and maps database errors to domain errors.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return mapErr(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, fn))
+}
+
+// readTx runs fn in a read-only transaction on the replica when it is
+// healthy, else on the primary.
+func (s *Store) readTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return mapErr(pgx.BeginTxFunc(ctx, s.reader(), pgx.TxOptions{AccessMode: pgx.ReadOnly}, fn))
 }
 
 // mapErr turns constraint violations into domain errors. Integrity

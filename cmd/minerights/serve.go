@@ -18,6 +18,8 @@ import (
 type serveCmd struct {
 	Addr            string        `name:"addr" env:"MINERIGHTS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"MINERIGHTS_SHUTDOWN_TIMEOUT" default:"15s" help:"How long SIGTERM waits for requests in flight."`
+	ReadURL         string        `name:"database-read-url" env:"DATABASE_READ_URL" help:"PostgreSQL URL of a streaming replica for public reads, maps and features (optional)."`
+	ReplicaMaxLag   time.Duration `name:"replica-max-lag" env:"MINERIGHTS_REPLICA_MAX_LAG" default:"2s" help:"Reads go to the primary while the replica lags more than this."`
 	DrainDelay      time.Duration `name:"drain-delay" env:"MINERIGHTS_DRAIN_DELAY" default:"0s" help:"How long /readyz fails before the listener closes, so load balancers stop routing here."`
 }
 
@@ -39,9 +41,9 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 
 // handler wires the pool into the registry and the API, with request ids,
 // logs and metrics around it and the metrics at /metrics.
-func handler(pool *pgxpool.Pool, g *globals, life *openapi.Lifecycle) http.Handler {
+func handler(store *registry.Store, pool *pgxpool.Pool, g *globals, life *openapi.Lifecycle) http.Handler {
 	mux := http.NewServeMux()
-	openapi.New(mux, openapi.Deps{Store: registry.New(pool), Logger: g.log, Lifecycle: life})
+	openapi.New(mux, openapi.Deps{Store: store, Logger: g.log, Lifecycle: life})
 	m := openapi.NewMetrics()
 	m.Register(poolCollectors(pool)...)
 	mux.Handle("GET /metrics", m.Handler())
@@ -71,13 +73,23 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	}
 	defer pool.Close()
+	store := registry.New(pool)
+	if c.ReadURL != "" {
+		read, err := pgxpool.New(ctx, c.ReadURL)
+		if err != nil {
+			return fmt.Errorf("DATABASE_READ_URL: %w", err)
+		}
+		defer read.Close()
+		store = store.WithReplica(read, c.ReplicaMaxLag)
+		go store.MonitorReplica(ctx, time.Second)
+	}
 	life := openapi.NewLifecycle()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler(pool, g, life),
+		Handler:           handler(store, pool, g, life),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

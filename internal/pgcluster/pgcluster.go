@@ -217,3 +217,28 @@ func (c *Cluster) chown(path string) error {
 	}
 	return os.Chown(path, c.uid, c.gid)
 }
+
+// StartReplica makes a streaming replica of c in dir with pg_basebackup -R
+// and starts it; it follows c over the unix socket.
+func (c *Cluster) StartReplica(ctx context.Context, dir string, port int) (*Cluster, error) {
+	r, err := New(dir, port)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := r.chown(r.Dir); err != nil {
+		return nil, err
+	}
+	if !r.Initialized() {
+		if err := run(r.command(ctx, "pg_basebackup", "-D", r.dataDir(), "-R", "-X", "stream", "-c", "fast",
+			"-h", c.socketDir(), "-p", strconv.Itoa(c.Port), "-U", "postgres", "--no-sync")); err != nil {
+			return nil, fmt.Errorf("pgcluster: base backup: %w", err)
+		}
+	}
+	if err := r.Start(ctx, false); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
