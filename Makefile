@@ -5,7 +5,7 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test deps build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test deps web-deps web bench-map bench-compliance bench-bids build vet openapi generate db-start db-stop fuzz clean
 
 run: deps build
 	@set -euo pipefail; \
@@ -16,12 +16,33 @@ run: deps build
 	./$(BIN) seed; \
 	exec ./$(BIN) serve
 
-test: deps
+test: deps web-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 deps:
 	@bash scripts/deps.sh
+
+# playwright-core for the browser test of the map (uses Debian's chromium).
+web-deps:
+	@[ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
+
+# Copies MapLibre GL JS from npm into web/static (committed, embedded by package web).
+web: web-deps
+	cd web && npm run build
+
+# Tiles and items against pg_tileserv and pg_featureserv (PG_TILESERV,
+# PG_FEATURESERV) on a 200k-polygon layer; see docs/maps.md.
+bench-map: build
+	@bash scripts/bench-map.sh
+
+# Compliance check latency with 200k and 1M red lines, API against raw SQL.
+bench-compliance: build
+	@bash scripts/bench-compliance.sh
+
+# Bids per second and latency, two serve processes on one database; see docs/transfer.md.
+bench-bids: build
+	@bash scripts/bench-bids.sh
 
 build:
 	$(GO) build -o $(BIN) ./cmd/minerights

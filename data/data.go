@@ -42,3 +42,52 @@ func Counties() []byte { return counties }
 // Parcels returns the generated stand-in geometry of the 11 parcels as
 // GeoJSON, property "no" being the gazette number.
 func Parcels() []byte { return parcels }
+
+//go:embed generated/redlines.geojson generated/farmland.geojson generated/mountains.geojson generated/mining_zones.geojson generated/mining_rights.geojson
+var checkLayers embed.FS
+
+// Layers returns the generated check layers (red lines, farmland, protected
+// mountains, planned mining zones, existing mining rights) as GeoJSON, keyed
+// by layer name.
+func Layers() map[string][]byte {
+	out := map[string][]byte{}
+	for _, name := range []string{"redlines", "farmland", "mountains", "mining_zones", "mining_rights"} {
+		b, err := checkLayers.ReadFile("generated/" + name + ".geojson")
+		if err != nil {
+			panic(err) // embedded at compile time
+		}
+		out[name] = b
+	}
+	return out
+}
+
+//go:embed rules/*.yaml
+var rulesFiles embed.FS
+
+//go:embed calendar/*.yaml
+var calendarFiles embed.FS
+
+// Rules returns the embedded transfer rules file of that name ("default" or
+// "drill"), and false when there is none.
+func Rules(name string) ([]byte, bool) {
+	b, err := rulesFiles.ReadFile("rules/" + name + ".yaml")
+	return b, err == nil
+}
+
+// Calendars returns every embedded working-day calendar (one YAML file per
+// year), in file-name order.
+func Calendars() [][]byte {
+	entries, err := calendarFiles.ReadDir("calendar")
+	if err != nil {
+		panic(err) // the directory is embedded at compile time
+	}
+	var out [][]byte
+	for _, e := range entries {
+		b, err := calendarFiles.ReadFile("calendar/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}

@@ -33,6 +33,10 @@ type Deps struct {
 	// points in another zone are refused. Zero means 38 (CM 114°E, the
 	// whole of Zhumadian).
 	Zone int
+	// Transfer configures sales: rules, calendar, live events, bid limits.
+	Transfer Transfer
+	// Maps configures the map layers: change listener and tile cache.
+	Maps Maps
 }
 
 // server carries the dependencies into the handlers.
@@ -41,6 +45,7 @@ type server struct {
 	log   *slog.Logger
 	zone  int
 	life  *Lifecycle
+	xfer  transfer
 }
 
 // Config returns the huma configuration used in production and in tests.
@@ -50,12 +55,16 @@ func Config() huma.Config {
 		"parcels with their corner points (拐点坐标, CGCS2000 3° Gauss-Krüger), reserves and starting prices; " +
 		"spatial compliance checks; listing, auction and tender; map layers."
 	cfg.OpenAPIPath = "/openapi"
+	cfg.DocsPath = "" // served by registerDocs from vendored files, not a CDN
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "A token made with `minerights token create --role ROLE --name NAME`."},
 	}
 	cfg.Tags = []*huma.Tag{
 		{Name: "parcels", Description: "The parcel registry."},
 		{Name: "service", Description: "Health and readiness."},
+		{Name: "compliance", Description: "Spatial compliance: check layers, the rule table, reports and what-if checks, in EPSG:4526 metres."},
+		{Name: "sales", Description: "The transfer (采矿权出让): announcements, applications, deposits, bids, results, contracts."},
+		{Name: "audit", Description: "The hash-chained audit log and its verification."},
 	}
 	return cfg
 }
@@ -63,6 +72,7 @@ func Config() huma.Config {
 // New builds the API on mux and returns it.
 func New(mux *http.ServeMux, d Deps) huma.API {
 	api := humago.New(mux, Config())
+	registerDocs(mux)
 	s := &server{store: d.Store, log: d.Logger, zone: d.Zone, life: d.Lifecycle}
 	if s.zone == 0 {
 		s.zone = DefaultZone
@@ -73,6 +83,14 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	api.UseMiddleware(s.authenticate(api))
 	s.registerService(api)
 	s.registerParcels(api)
+	s.registerCompliance(api)
+	s.registerLayers(api)
+	s.xfer = newTransfer(d.Transfer)
+	s.registerSales(api)
+	s.registerBids(api)
+	s.registerDocuments(api)
+	s.registerEvents(api)
+	s.registerMaps(mux, d.Maps)
 	return api
 }
 
@@ -108,7 +126,7 @@ func (s *server) registerService(api huma.API) {
 		defer cancel()
 		if err := s.store.Pool().Ping(ctx); err != nil {
 			s.log.Warn("readiness: database unreachable", "err", err)
-			return nil, huma.Error503ServiceUnavailable("database unreachable")
+			return nil, unavailable()
 		}
 		out := &healthOut{}
 		out.Body.Status = "ready"

@@ -94,7 +94,8 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 				return
 			}
 			s.log.Error("authenticate", "err", err)
-			_ = huma.WriteErr(api, ctx, http.StatusServiceUnavailable, "authentication is unavailable; try again")
+			ctx.SetHeader("Retry-After", retryAfter)
+			_ = huma.WriteErr(api, ctx, http.StatusServiceUnavailable, "authentication is unavailable; retry shortly")
 			return
 		}
 		if len(need) > 0 && !slices.Contains(need, p.Role) {

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"minerights/auction"
 	"minerights/geo"
 	"minerights/registry"
 )
@@ -26,19 +31,69 @@ func toProblem(ctx context.Context, err error) error {
 		return huma.Error422UnprocessableEntity("the request has an invalid field: "+ve.Error(),
 			&huma.ErrorDetail{Location: "body." + ve.Field, Message: ve.Reason})
 	}
+	var re *auction.RuleError
+	if errors.As(err, &re) {
+		// A refusal by the transfer rules: the status says what kind, the
+		// detail names the rule, and the minimum bid or the time to retry
+		// where the bidder needs it to act.
+		d := &huma.ErrorDetail{Location: "rule", Message: re.Rule}
+		status := http.StatusConflict
+		switch {
+		case errors.Is(err, auction.ErrRateLimited):
+			status = http.StatusTooManyRequests
+		case errors.Is(err, auction.ErrNotApplied), errors.Is(err, auction.ErrNotQualified),
+			errors.Is(err, auction.ErrDepositUnpaid), errors.Is(err, auction.ErrNoQuoteInListing),
+			errors.Is(err, auction.ErrBarred):
+			status = http.StatusForbidden
+		case errors.Is(err, auction.ErrBidTooLow):
+			status, d = http.StatusUnprocessableEntity, &huma.ErrorDetail{Location: "body.amount", Message: re.Msg, Value: re.Min}
+		case errors.Is(err, auction.ErrInvalidAmount):
+			status, d = http.StatusUnprocessableEntity, &huma.ErrorDetail{Location: "body.amount", Message: re.Msg}
+		case errors.Is(err, auction.ErrInvalidTerms), errors.Is(err, auction.ErrInvalidReserve),
+			errors.Is(err, auction.ErrInvalidWindows), errors.Is(err, auction.ErrRequired),
+			errors.Is(err, auction.ErrCalendarNotLoaded), errors.Is(err, auction.ErrUnknownObjection):
+			status = http.StatusUnprocessableEntity
+		}
+		pe := huma.NewError(status, re.Msg, d)
+		if !re.After.IsZero() {
+			secs := max(int(math.Ceil(time.Until(re.After).Seconds())), 1)
+			return huma.ErrorWithHeaders(pe, http.Header{"Retry-After": {strconv.Itoa(secs)}})
+		}
+		return pe
+	}
 	if details := geoDetails(err, "body.geometry"); details != nil {
 		return huma.Error422UnprocessableEntity("the geometry is not acceptable: "+err.Error(), details...)
 	}
 	switch {
+	case errors.Is(err, registry.ErrIdempotencyMismatch):
+		return huma.Error422UnprocessableEntity("this Idempotency-Key was already used for a different bid; use a new key for a new bid",
+			&huma.ErrorDetail{Location: "header.Idempotency-Key", Message: "reused with a different request"})
+	case errors.Is(err, registry.ErrNotCompliant):
+		_, why, _ := strings.Cut(err.Error(), registry.ErrNotCompliant.Error()+": ")
+		return huma.Error409Conflict("the parcel cannot be offered until it passes the compliance check: "+why,
+			&huma.ErrorDetail{Location: "parcel", Message: "the parcel has not passed the compliance check"})
 	case errors.Is(err, registry.ErrNotFound):
 		return huma.Error404NotFound("no such record")
 	case errors.Is(err, registry.ErrConflict):
 		return huma.Error409Conflict(conflictText(err))
 	case errors.Is(err, context.Canceled):
 		return huma.NewError(499, "request cancelled")
+	case errors.Is(err, registry.ErrUnavailable):
+		slog.WarnContext(ctx, "database unavailable", "err", err)
+		return unavailable()
 	}
 	slog.ErrorContext(ctx, "internal error", "err", err)
 	return huma.Error500InternalServerError("internal error")
+}
+
+// retryAfter is how long clients are asked to wait while the database is
+// unreachable: the pool reconnects on the next request after it is back.
+const retryAfter = "2"
+
+// unavailable is a 503 with Retry-After.
+func unavailable() error {
+	return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable("the database is unavailable; retry shortly"),
+		http.Header{"Retry-After": {retryAfter}})
 }
 
 // conflictText keeps the domain part of a wrapped conflict, the text after

@@ -1,14 +1,21 @@
 package openapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -108,6 +115,39 @@ func (w *statusWriter) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// validUTF8JSON refuses a JSON body that is not UTF-8 (RFC 8259 requires
+// it): Go's decoder would silently turn the bad bytes into U+FFFD and store
+// a name nobody typed. It answers the refusal itself and returns false.
+func validUTF8JSON(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || !strings.Contains(r.Header.Get("Content-Type"), "json") {
+		return true
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		status, msg := http.StatusBadRequest, "the request body could not be read"
+		if errors.As(err, &tooLarge) {
+			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)
+		}
+		writeRawProblem(w, status, msg)
+		return false
+	}
+	if !utf8.Valid(body) {
+		writeRawProblem(w, http.StatusBadRequest, "the JSON body is not valid UTF-8; send UTF-8 text (GBK is accepted only in 国土 TXT files)")
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
+}
+
+// writeRawProblem answers an RFC 9457 problem from outside huma.
+func writeRawProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
+	_, _ = w.Write(b)
+}
+
 // Wrap puts the cross-cutting concerns around h: a request id (kept from a
 // sane X-Request-ID or made), a body size limit, recovery from panics as a
 // problem+json 500, one structured log line per request, and metrics.
@@ -133,9 +173,7 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				}
 				log.Error("panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", p)
 				if sw.status == 0 {
-					w.Header().Set("Content-Type", "application/problem+json")
-					sw.WriteHeader(http.StatusInternalServerError)
-					_, _ = sw.Write([]byte(`{"title":"Internal Server Error","status":500,"detail":"internal error"}`))
+					writeRawProblem(sw, http.StatusInternalServerError, "internal error")
 				}
 			}
 			route := r.Pattern
@@ -157,6 +195,9 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", code), slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed))
 		}()
+		if !validUTF8JSON(sw, r) {
+			return
+		}
 		h.ServeHTTP(sw, r)
 	})
 }

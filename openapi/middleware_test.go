@@ -80,3 +80,23 @@ func TestWrap(t *testing.T) {
 		t.Errorf("%d request log lines, want %d", n, len(cases)+1)
 	}
 }
+
+// TestDocsOffline: the docs page and its assets come from the binary.
+func TestDocsOffline(t *testing.T) {
+	mux := http.NewServeMux()
+	openapi.New(mux, openapi.Deps{})
+	for path, want := range map[string]string{
+		"/docs":                      "swagger-ui-bundle.js",
+		"/docs/swagger-ui-bundle.js": "SwaggerUIBundle",
+		"/docs/swagger-ui.css":       ".swagger-ui",
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("%s: %d, body lacks %q", path, rec.Code, want)
+		}
+		if strings.Contains(rec.Body.String(), "https://unpkg.com") || strings.Contains(rec.Body.String(), "cdn.jsdelivr") {
+			t.Errorf("%s loads from a CDN", path)
+		}
+	}
+}

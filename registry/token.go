@@ -28,6 +28,9 @@ type Principal struct {
 	TokenID int64
 	Name    string
 	Role    string
+	// BidderID is the bidder a bidder token acts for; nil for other roles
+	// and for bidder tokens not linked to a registered bidder.
+	BidderID *int64
 }
 
 func digest(token string) []byte {
@@ -43,16 +46,15 @@ func (s *Store) CreateToken(ctx context.Context, role, name string, ttl time.Dur
 	default:
 		return "", &ValidationError{Field: "role", Reason: fmt.Sprintf("unknown role %q: use bureau, bidder or planner", role)}
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	token, err := newToken()
+	if err != nil {
 		return "", err
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	var expires *time.Duration
 	if ttl > 0 {
 		expires = &ttl
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO api_token (name, role, digest, expires_at)
 			VALUES ($1, $2, $3, now() + $4::interval)`, name, role, digest(token), expires)
 		return err
@@ -63,6 +65,14 @@ func (s *Store) CreateToken(ctx context.Context, role, name string, ttl time.Dur
 	return token, nil
 }
 
+func newToken() (string, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:]), nil
+}
+
 // Authenticate returns the principal of a valid token, or ErrUnauthenticated
 // for a token that is unknown, revoked or expired.
 func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
@@ -70,11 +80,11 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return p, ErrUnauthenticated
 	}
-	err := s.pool.QueryRow(ctx, `SELECT id, name, role FROM api_token
+	err := s.pool.QueryRow(ctx, `SELECT id, name, role, bidder_id FROM api_token
 		WHERE digest = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-		digest(token)).Scan(&p.TokenID, &p.Name, &p.Role)
+		digest(token)).Scan(&p.TokenID, &p.Name, &p.Role, &p.BidderID)
 	if err != nil {
-		if mapErr(err) == ErrNotFound {
+		if err = mapErr(err); err == ErrNotFound {
 			return p, ErrUnauthenticated
 		}
 		return p, fmt.Errorf("registry: authenticate: %w", err)

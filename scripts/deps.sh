@@ -4,6 +4,11 @@
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-15-postgis-3)
+# The map tests drive real clients: GDAL's ogrinfo (OGC API - Features and
+# MVT drivers) and headless Chromium through playwright-core from npm; a CJK
+# font lets the screenshot show the layer names.
+packages+=(gdal-bin chromium fonts-wqy-zenhei)
+command -v npm >/dev/null || packages+=(nodejs npm)
 if [ "${MINERIGHTS_EXTRA_PACKAGES:-}" != "" ]; then
 	read -r -a extra <<<"$MINERIGHTS_EXTRA_PACKAGES"
 	packages+=("${extra[@]}")

@@ -35,13 +35,13 @@ func (c *seedCmd) Run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	g.log.Info("seeded", "counties", rep.Counties, "parcels_inserted", rep.ParcelsInserted, "parcels_present", rep.ParcelsPresent)
+	g.log.Info("seeded", "counties", rep.Counties, "parcels_inserted", rep.ParcelsInserted, "parcels_present", rep.ParcelsPresent, "layers_imported", rep.LayersImported)
 	return nil
 }
 
 // seedData is the embedded seed: counties, gazette facts, generated parcels.
 func seedData() registry.SeedData {
-	return registry.SeedData{Counties: data.Counties(), Facts: data.Facts(), Parcels: data.Parcels()}
+	return registry.SeedData{Counties: data.Counties(), Facts: data.Facts(), Parcels: data.Parcels(), Layers: data.Layers()}
 }
 
 type tokenCmd struct {
@@ -52,6 +52,10 @@ type tokenCreateCmd struct {
 	Role string        `name:"role" required:"" enum:"bureau,bidder,planner" help:"bureau, bidder or planner."`
 	Name string        `name:"name" required:"" help:"Who the token is for."`
 	TTL  time.Duration `name:"ttl" help:"Lifetime; 0 never expires."`
+	// Bidder tokens act for a registered bidder: an existing one, or one
+	// registered here under --name.
+	BidderID   int64  `name:"bidder-id" help:"With --role bidder: link the token to this registered bidder instead of registering a new one."`
+	CreditCode string `name:"credit-code" help:"With --role bidder: the new bidder's unified social credit code (统一社会信用代码)."`
 }
 
 func (c *tokenCreateCmd) Run(ctx context.Context, g *globals) error {
@@ -60,10 +64,37 @@ func (c *tokenCreateCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	}
 	defer pool.Close()
-	tok, err := registry.New(pool).CreateToken(ctx, c.Role, c.Name, c.TTL)
+	store := registry.New(pool)
+	var tok string
+	if c.Role == registry.RoleBidder {
+		tok, err = c.bidderToken(ctx, g, store)
+	} else {
+		tok, err = store.CreateToken(ctx, c.Role, c.Name, c.TTL)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(g.stdout, tok)
 	return nil
+}
+
+// bidderToken registers the bidder unless --bidder-id names one, and
+// issues a token linked to it.
+func (c *tokenCreateCmd) bidderToken(ctx context.Context, g *globals, store *registry.Store) (string, error) {
+	id := c.BidderID
+	if id == 0 {
+		in := registry.BidderInput{Name: c.Name}
+		if c.CreditCode != "" {
+			in.CreditCode = &c.CreditCode
+		}
+		b, err := store.CreateBidder(ctx, in)
+		if err != nil {
+			return "", err
+		}
+		id = b.ID
+		g.log.Info("bidder registered", "bidder_id", id, "name", b.Name)
+	} else if _, err := store.GetBidder(ctx, id); err != nil {
+		return "", err
+	}
+	return store.CreateBidderToken(ctx, id, c.Name, c.TTL)
 }

@@ -7,10 +7,15 @@ import (
 )
 
 type generateCmd struct {
+	Data   generateDataCmd   `cmd:"" default:"withargs" help:"Regenerate the parcel geometry, check layers and fixtures under data/ (the default)."`
+	Stress generateStressCmd `cmd:"" help:"Write a large generated red-line layer for benchmarks (GeoJSON)."`
+}
+
+type generateDataCmd struct {
 	Out string `name:"out" default:"data" help:"The data/ directory to write into."`
 }
 
-func (c *generateCmd) Run(ctx context.Context, g *globals) error {
+func (c *generateDataCmd) Run(ctx context.Context, g *globals) error {
 	if err := gen.WriteAll(c.Out); err != nil {
 		return err
 	}

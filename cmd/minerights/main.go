@@ -42,8 +42,10 @@ type cli struct {
 	Migrate  migrateCmd  `cmd:"" help:"Apply the database migrations."`
 	Seed     seedCmd     `cmd:"" help:"Load the counties and the 11 parcels of the 2020 plan (idempotent)."`
 	Token    tokenCmd    `cmd:"" help:"Manage API tokens."`
+	Audit    auditCmd    `cmd:"" help:"Verify the audit log."`
 	Openapi  openapiCmd  `cmd:"" help:"Write the OpenAPI document."`
 	Generate generateCmd `cmd:"" help:"Regenerate the stand-in parcel geometry and check layers under data/."`
+	Import   importCmd   `cmd:"" help:"Import a check layer file (GeoJSON or 国土 TXT) as the layer's new version, all or nothing."`
 	Localdb  localdbCmd  `cmd:"" help:"Run a project-local PostgreSQL cluster for development."`
 }
 

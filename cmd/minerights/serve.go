@@ -21,6 +21,8 @@ type serveCmd struct {
 	ReadURL         string        `name:"database-read-url" env:"DATABASE_READ_URL" help:"PostgreSQL URL of a streaming replica for public reads, maps and features (optional)."`
 	ReplicaMaxLag   time.Duration `name:"replica-max-lag" env:"MINERIGHTS_REPLICA_MAX_LAG" default:"2s" help:"Reads go to the primary while the replica lags more than this."`
 	DrainDelay      time.Duration `name:"drain-delay" env:"MINERIGHTS_DRAIN_DELAY" default:"0s" help:"How long /readyz fails before the listener closes, so load balancers stop routing here."`
+	TileCacheMB     int           `name:"tile-cache-mb" env:"MINERIGHTS_TILE_CACHE_MB" default:"256" help:"In-process vector tile cache, MiB; 0 turns it off."`
+	transferFlags
 }
 
 // openPool connects to the database named by --database-url.
@@ -41,9 +43,9 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 
 // handler wires the pool into the registry and the API, with request ids,
 // logs and metrics around it and the metrics at /metrics.
-func handler(store *registry.Store, pool *pgxpool.Pool, g *globals, life *openapi.Lifecycle) http.Handler {
+func handler(store *registry.Store, pool *pgxpool.Pool, g *globals, life *openapi.Lifecycle, xfer openapi.Transfer, maps openapi.Maps) http.Handler {
 	mux := http.NewServeMux()
-	openapi.New(mux, openapi.Deps{Store: store, Logger: g.log, Lifecycle: life})
+	openapi.New(mux, openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: maps})
 	m := openapi.NewMetrics()
 	m.Register(poolCollectors(pool)...)
 	mux.Handle("GET /metrics", m.Handler())
@@ -84,12 +86,16 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		go store.MonitorReplica(ctx, time.Second)
 	}
 	life := openapi.NewLifecycle()
+	xfer, err := c.transfer(ctx, store, g)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler(store, pool, g, life),
+		Handler:           handler(store, pool, g, life, xfer, c.maps(ctx)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -116,4 +122,14 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	}
 	g.log.Info("stopped")
 	return nil
+}
+
+// maps configures the map layers: the change listener runs as long as the
+// server, and a cache of 0 MiB is off.
+func (c *serveCmd) maps(ctx context.Context) openapi.Maps {
+	m := openapi.Maps{Context: ctx, TileCacheBytes: int64(c.TileCacheMB) << 20}
+	if c.TileCacheMB <= 0 {
+		m.TileCacheBytes = -1
+	}
+	return m
 }

@@ -17,7 +17,7 @@ import (
 
 // SeedData is the embedded seed the `seed` command loads.
 func SeedData() registry.SeedData {
-	return registry.SeedData{Counties: data.Counties(), Facts: data.Facts(), Parcels: data.Parcels()}
+	return registry.SeedData{Counties: data.Counties(), Facts: data.Facts(), Parcels: data.Parcels(), Layers: data.Layers()}
 }
 
 func migrate(ctx context.Context, url string) error {

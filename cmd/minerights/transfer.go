@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"minerights/auction"
+	"minerights/data"
+	"minerights/openapi"
+	"minerights/registry"
+)
+
+// transferFlags configure sales: which rules file, which calendars, how
+// fast a bidder may send bids, and the audit checkpoint period.
+type transferFlags struct {
+	Rules           string        `name:"rules" env:"MINERIGHTS_RULES" default:"default" help:"Transfer rules for new sales: 'default', 'drill' (days shortened to seconds) or the path of a rules YAML file."`
+	CalendarDir     string        `name:"calendar-dir" env:"MINERIGHTS_CALENDAR_DIR" help:"Directory of working-day calendar YAML files (one per year) loaded beside the embedded ones."`
+	BidRate         float64       `name:"bid-rate" env:"MINERIGHTS_BID_RATE" default:"5" help:"Bid requests per second per bidder this process accepts (token bucket)."`
+	BidBurst        int           `name:"bid-burst" env:"MINERIGHTS_BID_BURST" default:"10" help:"Burst of bid requests per bidder."`
+	CheckpointEvery time.Duration `name:"checkpoint-every" env:"MINERIGHTS_CHECKPOINT_EVERY" default:"1m" help:"Period of the global audit checkpoint over the sales' chain heads."`
+}
+
+// loadRules reads the rules named by --rules: an embedded rule set by name,
+// or a file.
+func loadRules(nameOrPath string) (auction.Rules, error) {
+	b, ok := data.Rules(nameOrPath)
+	if !ok {
+		var err error
+		if b, err = os.ReadFile(nameOrPath); err != nil {
+			return auction.Rules{}, fmt.Errorf("MINERIGHTS_RULES: %q is neither 'default', 'drill' nor a readable file: %w", nameOrPath, err)
+		}
+	}
+	r, err := auction.ParseRules(b)
+	if err != nil {
+		return r, fmt.Errorf("MINERIGHTS_RULES %s: %w", nameOrPath, err)
+	}
+	return r, nil
+}
+
+// loadCalendar reads the embedded calendars and those in dir.
+func loadCalendar(dir string) (auction.Calendar, error) {
+	docs := data.Calendars()
+	if dir != "" {
+		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		if err != nil {
+			return auction.Calendar{}, err
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return auction.Calendar{}, err
+			}
+			docs = append(docs, b)
+		}
+	}
+	return auction.ParseCalendar(docs...)
+}
+
+// transfer loads the rules and the calendar and starts what makes time move
+// in this process: the notification hub and the scheduler.
+func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *globals) (openapi.Transfer, error) {
+	rules, err := loadRules(c.Rules)
+	if err != nil {
+		return openapi.Transfer{}, err
+	}
+	cal, err := loadCalendar(c.CalendarDir)
+	if err != nil {
+		return openapi.Transfer{}, err
+	}
+	hub := registry.NewHub(store, g.log)
+	go func() {
+		if err := hub.Run(ctx); err != nil {
+			g.log.Error("notification hub stopped", "err", err)
+		}
+	}()
+	sched := &registry.Scheduler{Store: store, Hub: hub, Log: g.log, CheckpointEvery: c.CheckpointEvery}
+	go func() {
+		if err := sched.Run(ctx); err != nil {
+			g.log.Error("scheduler stopped", "err", err)
+		}
+	}()
+	g.log.Info("transfer", "rules", rules.Name, "calendar_years", cal.Years())
+	return openapi.Transfer{Rules: rules, Calendar: cal, Hub: hub, BidRate: c.BidRate, BidBurst: c.BidBurst}, nil
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# make bench-bids: accepted bids per second and latency through the API,
+# two `minerights serve` processes on one database, for two workloads:
+#   hot:   one sale in timed bidding, 64 concurrent bidders;
+#   round: 1,000 sales in timed bidding at once, 2,000 bidders spread over them.
+# Then the consistency check (every 2xx receipt in the database exactly
+# once, amounts rise by at least the increment, every winner equals the one
+# re-derived from the bids, the audit log verifies), and beside each, the
+# same bid transaction as raw SQL through pgbench on the same database: the
+# limit the API is measured against.
+#
+# Environment: BENCH_SECONDS (per run, 20), BENCH_DIR (.data-bench-bids),
+# BENCH_PORT (socket port of the bench cluster, 5441), BENCH_WORKLOADS
+# ("hot round"), ROUND_SALES (1000), ROUND_BIDDERS (2000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS=${BENCH_SECONDS:-20}
+DIR=${BENCH_DIR:-.data-bench-bids}
+PGPORT_BENCH=${BENCH_PORT:-5441}
+WORKLOADS=${BENCH_WORKLOADS:-"hot round"}
+ROUND_SALES=${ROUND_SALES:-1000}
+ROUND_BIDDERS=${ROUND_BIDDERS:-2000}
+command -v pgbench >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+go build -o bin/minerights ./cmd/minerights
+go build -o bin/bidload ./cmd/bidload
+mkdir -p "$DIR"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+# Bench rules: the default rules with the periods shortened so that a round
+# reaches timed bidding within a minute, a countdown long enough that no
+# sale closes while the load runs, and a bid rate that does not refuse the
+# load (each bidder bids a few times a second).
+rules="$DIR/bench-rules.yaml"
+cat >"$rules" <<'YAML'
+name: bench
+listing_period: {duration: 1s}
+announcement_lead: {duration: 1s}
+timed_bidding_delay: 1s
+countdown: 45s
+min_bidders: {listing: 1, auction: 3, tender: 3}
+confirmation_within: {duration: 3s}
+publicity_start_within: {duration: 5s}
+publicity_length: {duration: 10s}
+bid_rate: {bids: 10, per: 1s}
+allow_self_raise: false
+YAML
+
+results="$DIR/bids-results.txt"
+: >"$results"
+for wl in $WORKLOADS; do
+	case $wl in
+	hot) sales=1; bidders=64; clients=64 ;;
+	round) sales=$ROUND_SALES; bidders=$ROUND_BIDDERS; clients=64 ;;
+	*) echo "unknown workload $wl" >&2; exit 2 ;;
+	esac
+	db="minerights_bids_$wl"
+	url=$(./bin/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
+	psql -q "$url" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" 2>/dev/null
+	export DATABASE_URL="$url"
+	./bin/minerights migrate >/dev/null 2>&1
+	./bin/minerights seed >/dev/null 2>&1
+
+	urls=""
+	sep="?"; [[ "$url" == *\?* ]] && sep="&"
+	for port in 18301 18302; do
+		DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
+			>"$DIR/bids-serve-$port.log" 2>&1 &
+		pids+=($!)
+		urls="${urls:+$urls,}http://127.0.0.1:$port"
+	done
+	for port in 18301 18302; do
+		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
+	done
+
+	echo "bench-bids: $wl: setting up $sales sales, $bidders bidders" >&2
+	./bin/bidload setup -rules "$rules" -sales "$sales" -bidders "$bidders" -out "$DIR/plan-$wl.json"
+	./bin/bidload run -urls "$urls" -plan "$DIR/plan-$wl.json" -d "${SECS}s" -c "$clients" \
+		-out "$DIR/receipts-$wl.jsonl" -label "api $wl" | tee -a "$results"
+	./bin/bidload check -plan "$DIR/plan-$wl.json" -receipts "$DIR/receipts-$wl.jsonl" -wait 3m | tee -a "$results"
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=()
+
+	# The limit: a minimal bid transaction (lock the sale row, insert the
+	# bid, raise the high) with durable commits, same clients, same sales.
+	psql -q "$url" <<SQL
+DROP TABLE IF EXISTS raw_bid, raw_sale;
+CREATE TABLE raw_sale (id int PRIMARY KEY, high bigint NOT NULL, seq bigint NOT NULL, inc bigint NOT NULL);
+CREATE TABLE raw_bid (sale_id int, seq bigint, amount bigint, at timestamptz, PRIMARY KEY (sale_id, seq));
+INSERT INTO raw_sale SELECT g, 1000000, 0, 1000 FROM generate_series(1, $sales) g;
+SQL
+	cat >"$DIR/raw-bid.sql" <<'SQL'
+\set sale random(1, :nsales)
+BEGIN;
+SELECT high, seq FROM raw_sale WHERE id = :sale FOR UPDATE;
+INSERT INTO raw_bid SELECT id, seq + 1, high + inc, clock_timestamp() FROM raw_sale WHERE id = :sale;
+UPDATE raw_sale SET high = high + inc, seq = seq + 1 WHERE id = :sale;
+COMMIT;
+SQL
+	rm -f "$DIR"/pgb-bids.*
+	out=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$SECS" -D nsales="$sales" -l --log-prefix "$DIR/pgb-bids" \
+		-f "$DIR/raw-bid.sql" "$url" 2>&1)
+	tps=$(grep -E '^tps' <<<"$out" | sed -E 's/tps = ([0-9.]+).*/\1/')
+	read -r p50 p99 < <(cat "$DIR"/pgb-bids.* | awk '{print $3}' | sort -n |
+		awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.50)+1]/1000, a[int(NR*0.99)+1]/1000}')
+	printf 'sql %s\tsales=%d\tclients=%d\tbids/s=%.1f\tp50_ms=%s\tp99_ms=%s\n' "$wl" "$sales" "$clients" "$tps" "$p50" "$p99" | tee -a "$results"
+	rm -f "$DIR"/pgb-bids.*
+done
+echo "bench-bids: results in $results"
