@@ -1,6 +1,9 @@
 package openapi_test
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -8,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -117,3 +121,75 @@ func TestAuthorizationMatrix(t *testing.T) {
 // ruleRefusal tells a 403 from the transfer rules (e.g. a bidder who has
 // not paid the deposit) from a 403 for the caller's role.
 func ruleRefusal(body []byte) bool { return !strings.Contains(string(body), "may not do this") }
+
+// TestNoIdentityBeforeClose crawls every GET operation of the OpenAPI
+// document, the OGC collections, the tiles and the event stream while a sale
+// is in timed bidding, as the public, a planner, a bidder of another sale
+// and a bidder of this sale: none of them sees another bidder's name.
+func TestNoIdentityBeforeClose(t *testing.T) {
+	rules := fast(t)
+	rules.Countdown = 2 * time.Minute // the sale stays open while the test crawls
+	x := newXfer(t, rules, 1)
+	sale, _ := x.offer(3, `"method":"listing","increment":1000,"deposit":1000`)
+	names := []string{"甲矿业有限公司ZX1", "乙建材有限公司ZX2", "丙石材有限公司ZX3"}
+	var bidders []registered
+	for _, n := range names {
+		bidders = append(bidders, x.bidder(n))
+	}
+	outsider := x.bidder("丁旁观者ZX4")
+	x.open(sale.ID, "listing", bidders...)
+	path := fmt.Sprintf("/api/v1/sales/%d", sale.ID)
+	for _, b := range bidders {
+		x.must(201, "POST", path+"/bids", b.token, `{"raise":1}`)
+	}
+	planner, err := x.db.Store.CreateToken(context.Background(), registry.RolePlanner, "规划科", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, op := range specOperations(t) {
+		if op.Method != http.MethodGet || strings.HasSuffix(op.Path, "/events") {
+			continue
+		}
+		paths = append(paths, strings.ReplaceAll(strings.ReplaceAll(op.Path, "{id}", fmt.Sprint(sale.ID)), "{no}", "1"))
+	}
+	paths = append(paths, "/ogc/collections", "/ogc/collections/sales/items", "/ogc/collections/parcels/items",
+		"/ogc/collections/sales/items?f=html", "/tiles/sales/0/0/0.mvt", "/tiles/parcels/8/212/104.mvt")
+	callers := []struct {
+		name, token string
+		own         string // the caller's own name, which it may see
+	}{
+		{"public", "", ""}, {"planner", planner, ""}, {"bidder of another sale", outsider.token, "丁旁观者ZX4"},
+		{"bidder of this sale", bidders[0].token, names[0]},
+	}
+	for _, c := range callers {
+		for _, p := range paths {
+			r := x.call(0, "GET", p, c.token, "")
+			for _, n := range names {
+				if n != c.own && strings.Contains(string(r.body), n) {
+					t.Errorf("%s sees %q at %s (%d)", c.name, n, p, r.status)
+				}
+			}
+		}
+		// The live stream: read what a subscriber gets for a moment.
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, "GET", x.urls[0]+path+"/events", nil)
+		req.Header.Set("Last-Event-ID", "0")
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			for _, n := range names {
+				if n != c.own && strings.Contains(string(b), n) {
+					t.Errorf("%s sees %q in the event stream", c.name, n)
+				}
+			}
+		}
+		cancel()
+	}
+	if st := x.sale(sale.ID).State; st != "listing" && st != "timed_bidding" {
+		t.Fatalf("the sale closed (%s) before the crawl ended: the test proves nothing", st)
+	}
+}
