@@ -165,3 +165,41 @@ func TestDisconnectsDoNotWedgeThePool(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// TestBidRateLimit: a bidder sending ten times its allowed rate gets 429
+// problems for the excess, and only the bids it was answered 201 for exist.
+func TestBidRateLimit(t *testing.T) {
+	x := newXfer(t, fast(t), 1, func(tr *openapi.Transfer) { tr.BidRate, tr.BidBurst = 2, 4 })
+	sale, _ := x.offer(2, `"method":"listing","increment":1000,"deposit":1000`)
+	b := x.bidder("急躁的竞买人")
+	x.open(sale.ID, "listing", b)
+	path := fmt.Sprintf("/api/v1/sales/%d/bids", sale.ID)
+	start := time.Now()
+	var accepted, limited int
+	for range 40 {
+		r := x.call(0, "POST", path, b.token, `{"raise":1}`)
+		switch r.status {
+		case 201:
+			accepted++
+		case 429:
+			limited++
+			if !strings.Contains(r.header.Get("Content-Type"), "problem+json") {
+				t.Fatalf("429 as %q", r.header.Get("Content-Type"))
+			}
+		case 409: // the rules refuse raising one's own high bid; not a rate matter
+		default:
+			t.Fatalf("bid: %d %s", r.status, r.body)
+		}
+	}
+	allowed := 4 + int(2*time.Since(start).Seconds()) + 1
+	if limited < 20 || accepted > allowed {
+		t.Fatalf("%d accepted (at most %d allowed), %d limited", accepted, allowed, limited)
+	}
+	var stored int
+	if err := x.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM bid WHERE sale_id = $1`, sale.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != accepted {
+		t.Fatalf("%d bids stored, %d answered 201", stored, accepted)
+	}
+}
