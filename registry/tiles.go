@@ -64,7 +64,9 @@ func (s *Store) Tile(ctx context.Context, c Collection, z, x, y int, o TileOptio
 	}
 	query, args := tileSQL(c, z, x, y, o)
 	// One statement, so no transaction around it: a tile costs one round
-	// trip.
+	// trip. Tiles read the primary, not a replica: servers cache tiles and
+	// drop them on the primary's change notification, and a tile re-read
+	// from a lagging replica just after it would stay cached stale.
 	var mvt []byte
 	if err := mapErr(s.pool.QueryRow(ctx, query, args...).Scan(&mvt)); err != nil {
 		return nil, fmt.Errorf("registry: tile %s/%d/%d/%d: %w", c.ID, z, x, y, err)
