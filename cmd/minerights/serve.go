@@ -41,15 +41,15 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// handler wires the pool into the registry and the API, with request ids,
-// logs and metrics around it and the metrics at /metrics.
-func handler(store *registry.Store, pool *pgxpool.Pool, g *globals, life *openapi.Lifecycle, xfer openapi.Transfer, maps openapi.Maps) http.Handler {
+// handler builds the API from deps, with request ids, logs and metrics
+// around it and the metrics, the pool's among them, at /metrics.
+func handler(deps openapi.Deps, pool *pgxpool.Pool) http.Handler {
 	mux := http.NewServeMux()
-	openapi.New(mux, openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: maps})
+	openapi.New(mux, deps)
 	m := openapi.NewMetrics()
 	m.Register(poolCollectors(pool)...)
 	mux.Handle("GET /metrics", m.Handler())
-	return openapi.Wrap(mux, g.log, m)
+	return openapi.Wrap(mux, deps.Logger, m)
 }
 
 // poolCollectors report the connection pool: a pool that runs dry shows
@@ -95,7 +95,7 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler(store, pool, g, life, xfer, c.maps(ctx)),
+		Handler:           handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, pool),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
