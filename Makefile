@@ -5,7 +5,7 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test deps web-deps web bench-map bench-compliance bench-bids build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test test-faults deps web-deps web bench-map bench-compliance bench-bids build vet openapi generate db-start db-stop fuzz clean
 
 run: deps build
 	@set -euo pipefail; \
@@ -19,6 +19,11 @@ run: deps build
 test: deps web-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# The fault-injection tests alone (they are part of `make test` too): the
+# database restarted under load, servers killed mid-bidding, SIGTERM drains.
+test-faults: deps
+	$(GO) test -count=1 -v -run . ./internal/faults
 
 deps:
 	@bash scripts/deps.sh

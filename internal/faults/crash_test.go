@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,11 +91,12 @@ type process struct {
 
 var listening = regexp.MustCompile(`addr=http://(127\.0\.0\.1:\d+)`)
 
-func serve(t *testing.T, dbURL, rules string) *process {
+func serve(t *testing.T, dbURL, rules string, extra ...string) *process {
 	t.Helper()
 	logs := &lockedBuffer{}
-	cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:0", "--rules", rules,
-		"--bid-rate", "1000", "--bid-burst", "1000", "--checkpoint-every", "1s")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--rules", rules,
+		"--bid-rate", "1000", "--bid-burst", "1000", "--checkpoint-every", "1s"}, extra...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -416,4 +418,52 @@ func TestSchedulerCatchesUp(t *testing.T) {
 		t.Errorf("closed at %v, the deadline was %v", at, deadline)
 	}
 	t.Logf("caught up %v after the restart", time.Since(restarted))
+}
+
+// TestSIGTERMDrains: on SIGTERM a server fails /readyz during the drain
+// delay, ends its event streams, and exits cleanly.
+func TestSIGTERMDrains(t *testing.T) {
+	db := testdb.Seeded(t)
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rules, []byte(crashRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := serve(t, db.URL, rules, "--drain-delay", "1s", "--shutdown-timeout", "5s")
+	c := client{t: t, http: &http.Client{Timeout: 10 * time.Second}}
+	sale, _, _ := openSale(t, c, db, a.url, 1)
+
+	streamEnded := make(chan time.Time, 1)
+	resp, err := http.Get(fmt.Sprintf("%s/api/v1/sales/%d/events", a.url, sale.ID))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("event stream: %v %v", resp, err)
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		streamEnded <- time.Now()
+	}()
+	sent := time.Now()
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if status, _, err := c.call(a.url, "GET", "/readyz", "", ""); err != nil || status != 503 {
+		t.Fatalf("readyz while draining: %d %v", status, err)
+	}
+	select {
+	case at := <-streamEnded:
+		t.Logf("event stream ended %v after SIGTERM", at.Sub(sent))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event stream outlived the drain")
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- a.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, a.logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not exit after SIGTERM")
+	}
 }
