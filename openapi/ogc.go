@@ -207,15 +207,23 @@ func (m *maps) collectionsDoc(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, "application/json", doc)
 }
 
-func (m *maps) collectionOne(w http.ResponseWriter, r *http.Request) {
+// collectionRequest reads the output format and the {collection} of a
+// request; on a bad one it answers the problem itself and ok is false.
+func (m *maps) collectionRequest(w http.ResponseWriter, r *http.Request) (f string, c registry.Collection, ok bool) {
 	f, err := format(r)
-	if err != nil {
-		m.fail(w, r, err)
-		return
+	if err == nil {
+		c, err = m.collection(r.Context(), r.PathValue("collection"))
 	}
-	c, err := m.collection(r.Context(), r.PathValue("collection"))
 	if err != nil {
 		m.fail(w, r, err)
+		return "", c, false
+	}
+	return f, c, true
+}
+
+func (m *maps) collectionOne(w http.ResponseWriter, r *http.Request) {
+	f, c, ok := m.collectionRequest(w, r)
+	if !ok {
 		return
 	}
 	doc := collectionDoc(r, c)
@@ -227,14 +235,8 @@ func (m *maps) collectionOne(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *maps) queryables(w http.ResponseWriter, r *http.Request) {
-	f, err := format(r)
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
-	c, err := m.collection(r.Context(), r.PathValue("collection"))
-	if err != nil {
-		m.fail(w, r, err)
+	f, c, ok := m.collectionRequest(w, r)
+	if !ok {
 		return
 	}
 	props := map[string]any{
@@ -402,14 +404,8 @@ func pageLink(r *http.Request, f string, offset int) string {
 }
 
 func (m *maps) items(w http.ResponseWriter, r *http.Request) {
-	f, err := format(r)
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
-	c, err := m.collection(r.Context(), r.PathValue("collection"))
-	if err != nil {
-		m.fail(w, r, err)
+	f, c, ok := m.collectionRequest(w, r)
+	if !ok {
 		return
 	}
 	iq, err := parseItems(r, c)
@@ -464,14 +460,8 @@ func (m *maps) items(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *maps) item(w http.ResponseWriter, r *http.Request) {
-	f, err := format(r)
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
-	c, err := m.collection(r.Context(), r.PathValue("collection"))
-	if err != nil {
-		m.fail(w, r, err)
+	f, c, ok := m.collectionRequest(w, r)
+	if !ok {
 		return
 	}
 	iq := registry.ItemsQuery{ID: r.PathValue("featureId"), Limit: 1, CRS: registry.CRS84}
