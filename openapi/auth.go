@@ -2,10 +2,13 @@ package openapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -64,7 +67,12 @@ func register[I, O any](api huma.API, op huma.Operation, a access, h func(contex
 // operation's roles: no or a bad token where one is needed is 401, a token of
 // the wrong role is 403. A token that is sent must be valid even on a public
 // operation, so that a client learns at once that its token is wrong.
+//
+// Valid tokens are remembered for tokenCacheTTL (see tokenCache), so a
+// revoked or expired token keeps working in this process for at most that
+// long; unknown, revoked and expired tokens are never remembered.
 func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context)) {
+	tokens := newTokenCache(tokenCacheTTL)
 	return func(ctx huma.Context, next func(huma.Context)) {
 		var need []string
 		if op := ctx.Operation(); op != nil {
@@ -86,7 +94,14 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "the Authorization header must be 'Bearer <token>'")
 			return
 		}
-		p, err := s.store.Authenticate(ctx.Context(), strings.TrimSpace(token))
+		token = strings.TrimSpace(token)
+		p, ok := tokens.get(token, time.Now())
+		var err error
+		if !ok {
+			if p, err = s.store.Authenticate(ctx.Context(), token); err == nil {
+				tokens.put(token, p, time.Now())
+			}
+		}
 		if err != nil {
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="minerights", error="invalid_token"`)
 			if errors.Is(err, registry.ErrUnauthenticated) {
@@ -104,4 +119,53 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		}
 		next(huma.WithValue(ctx, principalKey{}, p))
 	}
+}
+
+// tokenCacheTTL bounds how long a revoked or expired token is still
+// accepted by a process that saw it valid just before. A bid costs one
+// transaction; looking its token up on every request was one more query on
+// the same two cores, for a token that does not change between a bidder's
+// requests.
+const tokenCacheTTL = 5 * time.Second
+
+// tokenCache remembers valid tokens for a short time, keyed by the token's
+// SHA-256 so that the cache holds no secret.
+type tokenCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[[sha256.Size]byte]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p     registry.Principal
+	until time.Time
+}
+
+func newTokenCache(ttl time.Duration) *tokenCache {
+	return &tokenCache{ttl: ttl, m: map[[sha256.Size]byte]cachedPrincipal{}}
+}
+
+func (c *tokenCache) get(token string, now time.Time) (registry.Principal, bool) {
+	k := sha256.Sum256([]byte(token))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || !now.Before(e.until) {
+		return registry.Principal{}, false
+	}
+	return e.p, true
+}
+
+func (c *tokenCache) put(token string, p registry.Principal, now time.Time) {
+	k := sha256.Sum256([]byte(token))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= 100_000 { // drop what has lapsed rather than grow without bound
+		for k, e := range c.m {
+			if !now.Before(e.until) {
+				delete(c.m, k)
+			}
+		}
+	}
+	c.m[k] = cachedPrincipal{p: p, until: now.Add(c.ttl)}
 }
