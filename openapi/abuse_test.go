@@ -169,7 +169,8 @@ func TestDisconnectsDoNotWedgeThePool(t *testing.T) {
 // TestBidRateLimit: a bidder sending ten times its allowed rate gets 429
 // problems for the excess, and only the bids it was answered 201 for exist.
 func TestBidRateLimit(t *testing.T) {
-	x := newXfer(t, fast(t), 1, func(tr *openapi.Transfer) { tr.BidRate, tr.BidBurst = 2, 4 })
+	metrics := openapi.NewMetrics()
+	x := newXfer(t, fast(t), 1, func(d *openapi.Deps) { d.Transfer.BidRate, d.Transfer.BidBurst, d.Metrics = 2, 4, metrics })
 	sale, _ := x.offer(2, `"method":"listing","increment":1000,"deposit":1000`)
 	b := x.bidder("急躁的竞买人")
 	x.open(sale.ID, "listing", b)
@@ -201,5 +202,12 @@ func TestBidRateLimit(t *testing.T) {
 	}
 	if stored != accepted {
 		t.Fatalf("%d bids stored, %d answered 201", stored, accepted)
+	}
+	rec := httptest.NewRecorder()
+	metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for outcome, n := range map[string]int{"accepted": accepted, "rate_limited": limited} {
+		if want := fmt.Sprintf(`minerights_bids_total{outcome=%q} %d`, outcome, n); !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

@@ -29,6 +29,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Lifecycle, when set, makes /readyz fail while the process drains.
 	Lifecycle *Lifecycle
+	// Metrics, when set, counts domain events such as bids beside the HTTP
+	// metrics Wrap records.
+	Metrics *Metrics
 	// Zone is the 3° Gauss-Krüger zone of the bureau's parcels; corner
 	// points in another zone are refused. Zero means 38 (CM 114°E, the
 	// whole of Zhumadian).
@@ -45,6 +48,7 @@ type server struct {
 	log   *slog.Logger
 	zone  int
 	life  *Lifecycle
+	met   *Metrics
 	xfer  transfer
 }
 
@@ -73,7 +77,7 @@ func Config() huma.Config {
 func New(mux *http.ServeMux, d Deps) huma.API {
 	api := humago.New(mux, Config())
 	registerDocs(mux)
-	s := &server{store: d.Store, log: d.Logger, zone: d.Zone, life: d.Lifecycle}
+	s := &server{store: d.Store, log: d.Logger, zone: d.Zone, life: d.Lifecycle, met: d.Metrics}
 	if s.zone == 0 {
 		s.zone = DefaultZone
 	}

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"context"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -169,6 +170,7 @@ func (s *server) registerBids(api huma.API) {
 			return nil, invalid("body.amount", "give either amount (元) or raise (a number of increments), not both")
 		}
 		if ok, wait := s.xfer.limiter.allow(id, time.Now()); !ok {
+			s.met.bid("rate_limited")
 			secs := int(math.Ceil(wait.Seconds()))
 			return nil, huma.ErrorWithHeaders(huma.NewError(http.StatusTooManyRequests,
 				"too many bid requests from this bidder: retry after "+strconv.Itoa(secs)+" s"),
@@ -194,11 +196,20 @@ func (s *server) registerBids(api huma.API) {
 			SaleID: in.ID, BidderID: id, Amount: in.Body.Amount, Raise: in.Body.Raise, Key: in.IdempotencyKey, Actor: actor,
 		})
 		if err != nil {
+			var re *auction.RuleError
+			if errors.As(err, &re) {
+				s.met.bid("refused")
+			} else {
+				s.met.bid("error")
+			}
 			return nil, err
 		}
 		out := &bidOut{Body: receiptOut(rc)}
 		if replayed {
 			out.Replayed = "true"
+			s.met.bid("replayed")
+		} else {
+			s.met.bid("accepted")
 		}
 		return out, nil
 	})

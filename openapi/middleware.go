@@ -30,6 +30,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	bids     *prometheus.CounterVec
 	registry *prometheus.Registry
 }
 
@@ -49,11 +50,21 @@ func NewMetrics() *Metrics {
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "minerights_http_in_flight_requests", Help: "HTTP requests being served.",
 		}),
+		bids: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "minerights_bids_total", Help: "Bid requests by outcome: accepted, replayed (idempotent retry), refused (by the rules), rate_limited, error.",
+		}, []string{"outcome"}),
 		registry: reg,
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight,
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.bids,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// bid counts one bid request's outcome; a nil Metrics counts nothing.
+func (m *Metrics) bid(outcome string) {
+	if m != nil {
+		m.bids.WithLabelValues(outcome).Inc()
+	}
 }
 
 // Register adds further collectors (pool, bids) to the metrics registry.

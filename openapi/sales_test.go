@@ -36,7 +36,7 @@ type xfer struct {
 
 // newXfer starts `processes` API servers on one database, each with its own
 // pool, hub and scheduler, as separate serve processes would be.
-func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*openapi.Transfer)) *xfer {
+func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*openapi.Deps)) *xfer {
 	t.Helper()
 	db := testdb.Seeded(t)
 	cal, err := auction.ParseCalendar(data.Calendars()...)
@@ -60,11 +60,11 @@ func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*ope
 		go func() { defer wg.Done(); _ = hub.Run(ctx) }()
 		go func() { defer wg.Done(); _ = sched.Run(ctx) }()
 		mux := http.NewServeMux()
-		tr := openapi.Transfer{Rules: rules, Calendar: cal, Hub: hub, BidRate: 1000, BidBurst: 1000}
+		deps := openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Calendar: cal, Hub: hub, BidRate: 1000, BidBurst: 1000}}
 		for _, o := range opts {
-			o(&tr)
+			o(&deps)
 		}
-		openapi.New(mux, openapi.Deps{Store: store, Transfer: tr})
+		openapi.New(mux, deps)
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		x.urls = append(x.urls, srv.URL)

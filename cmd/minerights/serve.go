@@ -45,9 +45,10 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 // around it and the metrics, the pool's among them, at /metrics.
 func handler(deps openapi.Deps, pool *pgxpool.Pool) http.Handler {
 	mux := http.NewServeMux()
-	openapi.New(mux, deps)
 	m := openapi.NewMetrics()
 	m.Register(poolCollectors(pool)...)
+	deps.Metrics = m
+	openapi.New(mux, deps)
 	mux.Handle("GET /metrics", m.Handler())
 	return openapi.Wrap(mux, deps.Logger, m)
 }
