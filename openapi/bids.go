@@ -228,13 +228,9 @@ func (s *server) registerBids(api huma.API) {
 		Tags:        []string{"sales"},
 		Errors:      []int{http.StatusNotFound},
 	}, public, func(ctx context.Context, in *saleIDIn) (*bidListOut, error) {
-		v := viewerOf(ctx)
-		sl, err := s.store.GetSale(ctx, in.ID)
+		sl, v, err := s.visibleSale(ctx, in.ID)
 		if err != nil {
 			return nil, err
-		}
-		if sl.Machine.State == auction.StateDraft && !v.bureau {
-			return nil, registry.ErrNotFound
 		}
 		bids, err := s.store.Bids(ctx, in.ID)
 		if err != nil {

@@ -74,6 +74,20 @@ type viewer struct {
 	actor  string
 }
 
+// visibleSale reads a sale for the caller: a draft exists only for the
+// bureau, anyone else is told it is not found.
+func (s *server) visibleSale(ctx context.Context, id int64) (registry.Sale, viewer, error) {
+	v := viewerOf(ctx)
+	sl, err := s.store.GetSale(ctx, id)
+	if err != nil {
+		return sl, v, err
+	}
+	if sl.Machine.State == auction.StateDraft && !v.bureau {
+		return sl, v, registry.ErrNotFound
+	}
+	return sl, v, nil
+}
+
 func viewerOf(ctx context.Context) viewer {
 	p, ok := principalFrom(ctx)
 	if !ok {
@@ -871,13 +885,9 @@ func (s *server) registerAudit(api huma.API) {
 		Tags:        []string{"audit"},
 		Errors:      []int{http.StatusNotFound},
 	}, public, func(ctx context.Context, in *entriesIn) (*entriesOut, error) {
-		v := viewerOf(ctx)
-		sl, err := s.store.GetSale(ctx, in.ID)
+		_, v, err := s.visibleSale(ctx, in.ID)
 		if err != nil {
 			return nil, err
-		}
-		if sl.Machine.State == auction.StateDraft && !v.bureau {
-			return nil, registry.ErrNotFound
 		}
 		es, err := s.store.AuditEntries(ctx, in.ID, in.After, in.Limit)
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"minerights/auction"
 	"minerights/registry"
 )
 
@@ -93,13 +92,9 @@ func (s *server) registerEvents(api huma.API) {
 			Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}},
 		}},
 	}, public, func(ctx context.Context, in *eventsIn) (*huma.StreamResponse, error) {
-		v := viewerOf(ctx)
-		sl, err := s.store.GetSale(ctx, in.ID)
+		_, v, err := s.visibleSale(ctx, in.ID)
 		if err != nil {
 			return nil, err
-		}
-		if sl.Machine.State == auction.StateDraft && !v.bureau {
-			return nil, registry.ErrNotFound
 		}
 		after := max(in.LastEventID, in.After)
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
