@@ -275,32 +275,23 @@ func (p *parser) enter() error {
 }
 
 func (p *parser) or() (Expr, error) {
-	first, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	args := []Expr{first}
-	for p.accept("OR") {
-		e, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, e)
-	}
-	if len(args) == 1 {
-		return first, nil
-	}
-	return Or{Args: args}, nil
+	return p.chain("OR", p.and, func(args []Expr) Expr { return Or{Args: args} })
 }
 
 func (p *parser) and() (Expr, error) {
-	first, err := p.not()
+	return p.chain("AND", p.not, func(args []Expr) Expr { return And{Args: args} })
+}
+
+// chain parses operands joined by the keyword op, one precedence level:
+// a single operand stands for itself, several become one n-ary node.
+func (p *parser) chain(op string, operand func() (Expr, error), node func([]Expr) Expr) (Expr, error) {
+	first, err := operand()
 	if err != nil {
 		return nil, err
 	}
 	args := []Expr{first}
-	for p.accept("AND") {
-		e, err := p.not()
+	for p.accept(op) {
+		e, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +300,7 @@ func (p *parser) and() (Expr, error) {
 	if len(args) == 1 {
 		return first, nil
 	}
-	return And{Args: args}, nil
+	return node(args), nil
 }
 
 func (p *parser) not() (Expr, error) {
