@@ -400,23 +400,13 @@ func (p *parser) primary() (Expr, error) {
 		}
 		return Between{Not: neg, Arg: left, Low: lo, High: hi}, nil
 	case p.accept("IN"):
-		if err := p.expect("("); err != nil {
-			return nil, err
-		}
 		var list []Operand
-		for {
+		err := p.list(func() error {
 			v, err := p.operand()
-			if err != nil {
-				return nil, err
-			}
 			list = append(list, v)
-			if p.punct(",") {
-				p.i++
-				continue
-			}
-			break
-		}
-		if err := p.expect(")"); err != nil {
+			return err
+		})
+		if err != nil {
 			return nil, err
 		}
 		return In{Not: neg, Arg: left, List: list}, nil
@@ -519,23 +509,13 @@ func (p *parser) number() (float64, error) {
 }
 
 func (p *parser) bbox(t token) (Operand, error) {
-	if err := p.expect("("); err != nil {
-		return nil, err
-	}
 	var v []float64
-	for {
+	err := p.list(func() error {
 		x, err := p.number()
-		if err != nil {
-			return nil, err
-		}
 		v = append(v, x)
-		if p.punct(",") {
-			p.i++
-			continue
-		}
-		break
-	}
-	if err := p.expect(")"); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(v) != 4 && len(v) != 6 {
