@@ -1,8 +1,13 @@
 package auction
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -196,4 +201,150 @@ func TestParseCalendarRejects(t *testing.T) {
 			t.Errorf("merge: %v", err)
 		}
 	})
+}
+
+// TestParseCalendarNamesTheProblem: a refused document names the line and the field to
+// correct, in YAML and in JSON.
+func TestParseCalendarNamesTheProblem(t *testing.T) {
+	const head = "year: 2031\nsource: s\nholidays:\n"
+	tests := []struct {
+		name, doc string
+		line      int
+		field     string
+		msg       string
+	}{
+		{"not a date", head + "  - name: x\n    from: 2031-02-30\n    to: 2031-03-01\n", 5, "holidays[0].from", `"2031-02-30" is not a date (YYYY-MM-DD)`},
+		{"a word for a date", head + "  - {name: x, from: 2031-01-01, to: soon}\n", 4, "holidays[0].to", `"soon" is not a date`},
+		{"timestamp for a date", head + "  - {name: x, from: 2031-01-01T00:00:00Z, to: 2031-01-02}\n", 4, "holidays[0].from", "is not a date"},
+		{"to before from", head + "  - name: x\n    from: 2031-01-03\n    to: 2031-01-01\n", 6, "holidays[0].to", "to (2031-01-01) is before from (2031-01-03)"},
+		{"adjusted working day on a Monday", head + "  - name: x\n    from: 2031-01-01\n    to: 2031-01-03\n    work:\n      - 2031-01-04\n      - 2031-01-06\n", 9, "holidays[0].work[1]", "adjusted working day 2031-01-06 is a Monday, not a weekend day"},
+		{"day far from the year", head + "  - {name: x, from: 2033-01-01, to: 2033-01-02}\n", 4, "holidays[0].from", "2033-01-01 is not in 2031 or a neighbouring year"},
+		{"range too long", head + "  - name: x\n    from: 2031-01-01\n    to: 2031-03-01\n", 4, "holidays[0]", "longer than a holiday"},
+		{"overlap", head + "  - {name: x, from: 2031-01-01, to: 2031-01-03}\n  - {name: y, from: 2031-01-03, to: 2031-01-04}\n", 5, "holidays[1]", "2031-01-03 is already off for x"},
+		{"off and work", head + "  - {name: x, from: 2031-01-04, to: 2031-01-05, work: [2031-01-04]}\n", 4, "holidays[0].work[0]", "2031-01-04 is off for x"},
+		{"misspelt key", head + "  - name: x\n    form: 2031-01-01\n    to: 2031-01-02\n", 5, "holidays[0].form", `unknown key "form"`},
+		{"unknown top key", "year: 2031\nsource: s\nholiday: []\n", 3, "holiday", `unknown key "holiday"`},
+		{"key twice", "year: 2031\nyear: 2032\nsource: s\n", 2, "year", "year given twice"},
+		{"year as text", "year: \"2031\"\nsource: s\n", 1, "year", `"2031" is not a year`},
+		{"year out of range", "year: 31\nsource: s\n", 1, "year", "year 31 out of range"},
+		{"no year", "source: s\n", 1, "year", "missing"},
+		{"no source", "year: 2031\nholidays: []\n", 1, "source", "source missing"},
+		{"empty source", "year: 2031\nsource: \" \"\n", 2, "source", "source missing"},
+		{"no name", head + "  - {from: 2031-01-01, to: 2031-01-01}\n", 4, "holidays[0].name", "name missing"},
+		{"missing to", head + "  - {name: x, from: 2031-01-01}\n", 4, "holidays[0]", "from and to are required"},
+		{"work not a list", head + "  - {name: x, from: 2031-01-01, to: 2031-01-01, work: 2031-01-04}\n", 4, "holidays[0].work", "must be a list of dates"},
+		{"holidays not a list", "year: 2031\nsource: s\nholidays: 3\n", 3, "holidays", "must be a list of holidays"},
+		{"alias", "year: 2031\nsource: s\nholidays:\n  - &h {name: x, from: 2031-01-01, to: 2031-01-01}\n  - *h\n", 5, "holidays", "aliases (*h) are not accepted"},
+		{"not a mapping", "- 2031\n", 1, "", "must be a mapping"},
+		{"not YAML", "year: 2031\nsource: [\n", 2, "", "not readable YAML"},
+		{"JSON, bad date", "{\n  \"year\": 2031,\n  \"source\": \"s\",\n  \"holidays\": [\n    {\"name\": \"x\", \"from\": \"2031-01-01\", \"to\": \"2031-01-32\"}\n  ]\n}\n", 5, "holidays[0].to", `"2031-01-32" is not a date`},
+		{"JSON, weekday worked", `{"year": 2031, "source": "s", "holidays": [{"name": "x", "from": "2031-01-01", "to": "2031-01-03", "work": ["2031-01-02"]}]}`, 1, "holidays[0].work[0]", "2031-01-02 is a Thursday, not a weekend day"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseCalendarDocument([]byte(tc.doc))
+			var ce *CalendarError
+			if !errors.Is(err, ErrInvalidCalendar) || !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want ErrInvalidCalendar with a *CalendarError", err)
+			}
+			if ce.Line != tc.line || ce.Field != tc.field || !strings.Contains(ce.Msg, tc.msg) {
+				t.Errorf("got line %d, field %q, %q; want line %d, field %q, containing %q", ce.Line, ce.Field, ce.Msg, tc.line, tc.field, tc.msg)
+			}
+			if tc.line > 0 && !strings.Contains(err.Error(), fmt.Sprintf("line %d: ", tc.line)) {
+				t.Errorf("message %q does not name line %d", err, tc.line)
+			}
+		})
+	}
+}
+
+// TestParseCalendarDocument: the document as read, its days off and adjusted working days,
+// the same from YAML and from JSON.
+func TestParseCalendarDocument(t *testing.T) {
+	b, err := os.ReadFile("../data/calendar/2026.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseCalendarDocument(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Year != 2026 || !strings.HasPrefix(d.Source, "国务院办公厅") || len(d.Holidays) != 7 {
+		t.Fatalf("read %d, %q, %d holidays", d.Year, d.Source, len(d.Holidays))
+	}
+	off, work := d.DaysOff(), d.AdjustedWorkingDays()
+	if len(off) != 3+9+3+5+3+3+7 || off[0] != (CalendarDay{"2026-01-01", "元旦"}) || off[len(off)-1] != (CalendarDay{"2026-10-07", "国庆节"}) {
+		t.Errorf("days off: %d, first %v, last %v", len(off), off[0], off[len(off)-1])
+	}
+	want := []CalendarDay{{"2026-01-04", "元旦"}, {"2026-02-14", "春节"}, {"2026-02-28", "春节"}, {"2026-05-09", "劳动节"}, {"2026-09-20", "国庆节"}, {"2026-10-10", "国庆节"}}
+	if !slices.Equal(work, want) {
+		t.Errorf("adjusted working days %v, want %v (in date order)", work, want)
+	}
+	js, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := ParseCalendarDocument(js)
+	if err != nil {
+		t.Fatalf("the JSON form %s: %v", js, err)
+	}
+	if !reflect.DeepEqual(d, d2) {
+		t.Errorf("JSON form reads as %+v, YAML as %+v", d2, d)
+	}
+	for _, f := range []string{"testdata/calendar-2030.yaml", "testdata/calendar-2031.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := ParseCalendarDocument(b); err != nil || !strings.Contains(d.Source, "test fixture") {
+			t.Errorf("%s: %v; source %q must say it is a test fixture", f, err, d.Source)
+		}
+	}
+}
+
+// TestCalendarNotLoadedNamesTheYears: a count into years that are not loaded names exactly
+// those years.
+func TestCalendarNotLoadedNamesTheYears(t *testing.T) {
+	cal := loadCalendar(t)
+	tests := []struct {
+		from  time.Time
+		n     int
+		years []int
+		text  string
+	}{
+		{date(2026, 12, 24), 10, []int{2027}, "the working-day calendar for 2027 is not loaded"},
+		{date(2026, 12, 24), 300, []int{2027, 2028}, "for 2027 and 2028 is not loaded"},
+		{date(2029, 12, 24), 10, []int{2029, 2030}, "for 2029 and 2030 is not loaded"},
+		{date(2027, 3, 1), -5, []int{2027}, "for 2027 is not loaded"},
+	}
+	for _, tc := range tests {
+		_, err := Period{WorkingDays: tc.n}.End(cal, tc.from)
+		var re *RuleError
+		if !errors.As(err, &re) || !errors.Is(err, ErrCalendarNotLoaded) || re.Rule != "calendar-not-loaded" {
+			t.Fatalf("%d WD from %s: %v", tc.n, tc.from, err)
+		}
+		if !slices.Equal(re.Years, tc.years) || !strings.Contains(re.Msg, tc.text) {
+			t.Errorf("%d WD from %s: years %v, %q; want %v, %q", tc.n, tc.from, re.Years, re.Msg, tc.years, tc.text)
+		}
+	}
+	if m := cal.Missing(date(2027, 1, 5), date(2025, 6, 1)); !slices.Equal(m, []int{2025, 2027}) {
+		t.Errorf("Missing = %v", m)
+	}
+	// With the test fixtures of 2030 and 2031 loaded, 10 working days from Monday
+	// 23 Dec 2030 skip the fixture's 1–3 Jan and count Saturday 4 Jan.
+	var docs [][]byte
+	for _, f := range []string{"testdata/calendar-2030.yaml", "testdata/calendar-2031.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b)
+	}
+	fx, err := ParseCalendar(docs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := Period{WorkingDays: 10}.End(fx, date(2030, 12, 23))
+	if err != nil || !end.Equal(date(2031, 1, 8)) {
+		t.Errorf("10 WD from 23 Dec 2030 = %v, %v; want 8 Jan 2031", end, err)
+	}
 }

@@ -14,7 +14,8 @@
 // expired is refused even if nobody has ticked yet.
 //
 // Durations and counts come from Rules (data/rules/*.yaml). Working days come from a Calendar
-// (data/calendar/*.yaml) and are counted in China Standard Time.
+// (ParseCalendar: one document per year, from data/calendar/*.yaml or loaded by the bureau)
+// and are counted in China Standard Time.
 //
 // A Sale carries confidential data: bidder identities until the sale closes, and the reserve
 // (底价) with its salt until it is revealed at close. The package records them; keeping them

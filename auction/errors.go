@@ -85,6 +85,8 @@ type RuleError struct {
 	Min int64
 	// After is when the action may succeed, for ErrTooEarly and ErrRateLimited.
 	After time.Time
+	// Years are the years whose working-day calendar is missing, for ErrCalendarNotLoaded.
+	Years []int
 	errs  []error
 }
 

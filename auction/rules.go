@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,13 +30,26 @@ func (p Period) End(cal Calendar, start time.Time) (time.Time, error) {
 		return start.Add(p.Duration), nil
 	}
 	end := cal.AddWorkingDays(start, p.WorkingDays)
-	if !cal.CoversSpan(start, end) {
+	if missing := cal.Missing(start, end); len(missing) > 0 {
 		e := refuse("calendar-not-loaded", ErrCalendarNotLoaded,
-			"counting %s from %s needs the working-day calendar for %d–%d",
-			p, stamp(start), start.In(cst).Year(), end.In(cst).Year())
+			"counting %s from %s reaches %s, and the working-day calendar for %s is not loaded",
+			p, stamp(start), end.In(cst).Format(time.DateOnly), yearList(missing))
+		e.Years = missing
 		return end, e
 	}
 	return end, nil
+}
+
+// yearList writes years as "2027" or "2027 and 2028" or "2027, 2028 and 2029".
+func yearList(ys []int) string {
+	s := make([]string, len(ys))
+	for i, y := range ys {
+		s[i] = strconv.Itoa(y)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // String describes the period, e.g. "10 working days" or "30s".

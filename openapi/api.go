@@ -36,7 +36,8 @@ type Deps struct {
 	// points in another zone are refused. Zero means 38 (CM 114°E, the
 	// whole of Zhumadian).
 	Zone int
-	// Transfer configures sales: rules, calendar, live events, bid limits.
+	// Transfer configures sales: rules, calendar files, live events, bid
+	// limits.
 	Transfer Transfer
 	// Maps configures the map layers: change listener and tile cache.
 	Maps Maps
@@ -69,6 +70,7 @@ func Config() huma.Config {
 		{Name: "compliance", Description: "Spatial compliance: check layers, the rule table, reports and what-if checks, in EPSG:4526 metres."},
 		{Name: "sales", Description: "The transfer (采矿权出让): announcements, applications, deposits, bids, results, contracts."},
 		{Name: "audit", Description: "The hash-chained audit log and its verification."},
+		{Name: "calendars", Description: "The working-day calendar: holidays and adjusted working days (调休) per year, loaded by the bureau."},
 	}
 	return cfg
 }
@@ -91,6 +93,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	s.registerLayers(api)
 	s.xfer = newTransfer(d.Transfer)
 	s.registerSales(api)
+	s.registerCalendars(api)
 	s.registerBids(api)
 	s.registerDocuments(api)
 	s.registerEvents(api)

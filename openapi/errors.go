@@ -54,7 +54,15 @@ func toProblem(ctx context.Context, err error) error {
 			errors.Is(err, auction.ErrCalendarNotLoaded), errors.Is(err, auction.ErrUnknownObjection):
 			status = http.StatusUnprocessableEntity
 		}
-		pe := huma.NewError(status, re.Msg, d)
+		msg, details := re.Msg, []error{d}
+		if errors.Is(err, auction.ErrCalendarNotLoaded) {
+			msg += calendarHint(re.Years)
+			for _, y := range re.Years {
+				details = append(details, &huma.ErrorDetail{Location: fmt.Sprintf("calendar.%d", y),
+					Message: fmt.Sprintf("the working-day calendar for %d is not loaded: PUT /api/v1/calendars/%d", y, y)})
+			}
+		}
+		pe := huma.NewError(status, msg, details...)
 		if !re.After.IsZero() {
 			secs := max(int(math.Ceil(time.Until(re.After).Seconds())), 1)
 			return huma.ErrorWithHeaders(pe, http.Header{"Retry-After": {strconv.Itoa(secs)}})
@@ -72,6 +80,20 @@ func toProblem(ctx context.Context, err error) error {
 		_, why, _ := strings.Cut(err.Error(), registry.ErrNotCompliant.Error()+": ")
 		return huma.Error409Conflict("the parcel cannot be offered until it passes the compliance check: "+why,
 			&huma.ErrorDetail{Location: "parcel", Message: "the parcel has not passed the compliance check"})
+	case errors.Is(err, auction.ErrInvalidCalendar):
+		// The years in force do not fit together: a year loaded into the
+		// database disagrees with a file of this server.
+		var ce *auction.CalendarError
+		loc, why := "calendar", "calendars disagree"
+		if errors.As(err, &ce) {
+			why = ce.Error()
+			if ce.Year != 0 {
+				loc = fmt.Sprintf("calendar.%d", ce.Year)
+			}
+		}
+		return huma.Error409Conflict("the working-day calendars in force (this server's files and the years loaded into the database) disagree, so no working day can be counted: "+
+			why+"; load the year again with PUT /api/v1/calendars/{year} so that it agrees with its neighbours",
+			&huma.ErrorDetail{Location: loc, Message: why})
 	case errors.Is(err, registry.ErrNotFound):
 		return huma.Error404NotFound("no such record")
 	case errors.Is(err, registry.ErrConflict):

@@ -18,8 +18,10 @@ type Transfer struct {
 	// Rules are the transfer rules new sales are created with (a sale keeps
 	// its copy). Zero means the embedded default rules.
 	Rules auction.Rules
-	// Calendar is the working-day calendar. Zero means the embedded years.
-	Calendar auction.Calendar
+	// Calendars are the working-day calendar files (embedded and
+	// --calendar-dir); years the bureau loads into the database replace them
+	// year by year. Zero means the embedded years.
+	Calendars registry.CalendarFiles
 	// Hub wakes live event streams when a sale changes in any process; nil
 	// makes the streams poll.
 	Hub *registry.Hub
@@ -32,14 +34,14 @@ type Transfer struct {
 
 type transfer struct {
 	rules   auction.Rules
-	cal     auction.Calendar
+	files   registry.CalendarFiles
 	hub     *registry.Hub
 	limiter *limiter
 	gate    *gate
 }
 
 func newTransfer(t Transfer) transfer {
-	x := transfer{rules: t.Rules, cal: t.Calendar, hub: t.Hub}
+	x := transfer{rules: t.Rules, files: t.Calendars, hub: t.Hub}
 	if x.rules.Name == "" {
 		b, _ := data.Rules("default")
 		r, err := auction.ParseRules(b)
@@ -48,12 +50,12 @@ func newTransfer(t Transfer) transfer {
 		}
 		x.rules = r
 	}
-	if len(x.cal.Years()) == 0 {
-		c, err := auction.ParseCalendar(data.Calendars()...)
+	if len(x.files.Years()) == 0 {
+		f, err := registry.NewCalendarFiles(data.Calendars()...)
 		if err != nil {
 			panic(err) // the embedded files are tested
 		}
-		x.cal = c
+		x.files = f
 	}
 	rate, burst := t.BidRate, t.BidBurst
 	if rate <= 0 {
@@ -474,7 +476,7 @@ func (s *server) registerSales(api huma.API) {
 		Method:      http.MethodPost,
 		Path:        "/api/v1/sales/{id}/announcement",
 		Summary:     "Announce a sale (公告)",
-		Description: "Publishes the announcement with its windows, checked against the rules in working days. The announcement is never edited: changes are supplementary notices.",
+		Description: "Publishes the announcement with its windows, checked against the rules in working days on the calendar in force (`GET /api/v1/calendars`); a count that runs into a year not loaded is refused (`calendar-not-loaded`, 422) until the bureau loads it. The announcement is never edited: changes are supplementary notices.",
 		Tags:        []string{"sales"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity},
 	}, bureau, func(ctx context.Context, in *announceIn) (*saleResp, error) {
@@ -490,7 +492,11 @@ func (s *server) registerSales(api huma.API) {
 		for _, t := range []*time.Time{&w.ApplyStart, &w.ApplyEnd, &w.DepositDeadline, &w.BiddingStart, &w.BiddingEnd} {
 			*t = t.Truncate(time.Microsecond)
 		}
-		sl, err := s.store.Announce(ctx, in.ID, s.xfer.cal, w, viewerOf(ctx).actor)
+		cal, err := s.calendar(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sl, err := s.store.Announce(ctx, in.ID, cal, w, viewerOf(ctx).actor)
 		return s.respondSale(ctx, sl, err)
 	})
 
@@ -669,7 +675,11 @@ func (s *server) registerSales(api huma.API) {
 		Tags:        []string{"sales"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict},
 	}, bureau, func(ctx context.Context, in *saleIDIn) (*saleResp, error) {
-		sl, err := s.store.IssueConfirmation(ctx, in.ID, s.xfer.cal, viewerOf(ctx).actor)
+		cal, err := s.calendar(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sl, err := s.store.IssueConfirmation(ctx, in.ID, cal, viewerOf(ctx).actor)
 		return s.respondSale(ctx, sl, err)
 	})
 
@@ -681,7 +691,11 @@ func (s *server) registerSales(api huma.API) {
 		Tags:        []string{"sales"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict},
 	}, bureau, func(ctx context.Context, in *saleIDIn) (*saleResp, error) {
-		sl, err := s.store.StartPublicity(ctx, in.ID, s.xfer.cal, viewerOf(ctx).actor)
+		cal, err := s.calendar(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sl, err := s.store.StartPublicity(ctx, in.ID, cal, viewerOf(ctx).actor)
 		return s.respondSale(ctx, sl, err)
 	})
 

@@ -39,10 +39,6 @@ type xfer struct {
 func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*openapi.Deps)) *xfer {
 	t.Helper()
 	db := testdb.Seeded(t)
-	cal, err := auction.ParseCalendar(data.Calendars()...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := &xfer{t: t, db: db}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -60,7 +56,7 @@ func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*ope
 		go func() { defer wg.Done(); _ = hub.Run(ctx) }()
 		go func() { defer wg.Done(); _ = sched.Run(ctx) }()
 		mux := http.NewServeMux()
-		deps := openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Calendar: cal, Hub: hub, BidRate: 1000, BidBurst: 1000}}
+		deps := openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Hub: hub, BidRate: 1000, BidBurst: 1000}}
 		for _, o := range opts {
 			o(&deps)
 		}

@@ -46,6 +46,7 @@ type cli struct {
 	Openapi  openapiCmd  `cmd:"" help:"Write the OpenAPI document."`
 	Generate generateCmd `cmd:"" help:"Regenerate the stand-in parcel geometry and check layers under data/."`
 	Import   importCmd   `cmd:"" help:"Import a check layer file (GeoJSON or 国土 TXT) as the layer's new version, all or nothing."`
+	Calendar calendarCmd `cmd:"" help:"Load and list the working-day calendar years (holidays and adjusted working days) in the database."`
 	Localdb  localdbCmd  `cmd:"" help:"Run a project-local PostgreSQL cluster for development."`
 }
 

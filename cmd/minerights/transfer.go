@@ -17,7 +17,7 @@ import (
 // fast a bidder may send bids, and the audit checkpoint period.
 type transferFlags struct {
 	Rules           string        `name:"rules" env:"MINERIGHTS_RULES" default:"default" help:"Transfer rules for new sales: 'default', 'drill' (days shortened to seconds) or the path of a rules YAML file."`
-	CalendarDir     string        `name:"calendar-dir" env:"MINERIGHTS_CALENDAR_DIR" help:"Directory of working-day calendar YAML files (one per year) loaded beside the embedded ones."`
+	CalendarDir     string        `name:"calendar-dir" env:"MINERIGHTS_CALENDAR_DIR" help:"Directory of working-day calendar YAML files (one per year) beside the embedded ones; a year loaded into the database (minerights calendar load, PUT /api/v1/calendars/{year}) replaces the file of its year."`
 	BidRate         float64       `name:"bid-rate" env:"MINERIGHTS_BID_RATE" default:"5" help:"Bid requests per second per bidder this process accepts (token bucket)."`
 	BidBurst        int           `name:"bid-burst" env:"MINERIGHTS_BID_BURST" default:"10" help:"Burst of bid requests per bidder."`
 	CheckpointEvery time.Duration `name:"checkpoint-every" env:"MINERIGHTS_CHECKPOINT_EVERY" default:"1m" help:"Period of the global audit checkpoint over the sales' chain heads."`
@@ -40,23 +40,31 @@ func loadRules(nameOrPath string) (auction.Rules, error) {
 	return r, nil
 }
 
-// loadCalendar reads the embedded calendars and those in dir.
-func loadCalendar(dir string) (auction.Calendar, error) {
+// calendarFiles reads the embedded calendars and those in dir (*.yaml), each
+// checked on its own so that a problem names its file, then all together.
+func calendarFiles(dir string) (registry.CalendarFiles, error) {
 	docs := data.Calendars()
 	if dir != "" {
 		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		if err != nil {
-			return auction.Calendar{}, err
+			return registry.CalendarFiles{}, err
 		}
 		for _, f := range files {
 			b, err := os.ReadFile(f)
 			if err != nil {
-				return auction.Calendar{}, err
+				return registry.CalendarFiles{}, err
+			}
+			if _, err := auction.ParseCalendarDocument(b); err != nil {
+				return registry.CalendarFiles{}, fmt.Errorf("MINERIGHTS_CALENDAR_DIR %s: %w", f, err)
 			}
 			docs = append(docs, b)
 		}
 	}
-	return auction.ParseCalendar(docs...)
+	cf, err := registry.NewCalendarFiles(docs...)
+	if err != nil {
+		return cf, fmt.Errorf("working-day calendars (embedded and MINERIGHTS_CALENDAR_DIR %q): %w", dir, err)
+	}
+	return cf, nil
 }
 
 // transfer loads the rules and the calendar and starts what makes time move
@@ -66,7 +74,7 @@ func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *
 	if err != nil {
 		return openapi.Transfer{}, err
 	}
-	cal, err := loadCalendar(c.CalendarDir)
+	cal, err := calendarFiles(c.CalendarDir)
 	if err != nil {
 		return openapi.Transfer{}, err
 	}
@@ -82,6 +90,6 @@ func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *
 			g.log.Error("scheduler stopped", "err", err)
 		}
 	}()
-	g.log.Info("transfer", "rules", rules.Name, "calendar_years", cal.Years())
-	return openapi.Transfer{Rules: rules, Calendar: cal, Hub: hub, BidRate: c.BidRate, BidBurst: c.BidBurst}, nil
+	g.log.Info("transfer", "rules", rules.Name, "calendar_file_years", cal.Years())
+	return openapi.Transfer{Rules: rules, Calendars: cal, Hub: hub, BidRate: c.BidRate, BidBurst: c.BidBurst}, nil
 }
