@@ -86,18 +86,29 @@ func canonical(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// chain appends entries to a sale's chain in a batch; the caller holds the
-// sale row lock, which is what serialises the chain.
+// chain appends entries to a sale's chain; the caller holds the sale row
+// lock, which is what serialises the chain. add computes each entry's hash
+// and queue writes them all in one statement.
 type chain struct {
 	saleID int64
 	seq    int64
 	head   []byte
 	now    time.Time
 	actor  string
+	rows   chainRows
 }
 
-// add queues one entry and advances the head.
-func (c *chain) add(b *pgx.Batch, kind string, at time.Time, data []byte) error {
+// chainRows are the entries a chain has added and not yet queued, by column.
+type chainRows struct {
+	seq        []int64
+	kind       []string
+	at         []time.Time
+	data       []string
+	prev, hash [][]byte
+}
+
+// add appends one entry and advances the head.
+func (c *chain) add(kind string, at time.Time, data []byte) error {
 	if c.head == nil {
 		c.head = []byte{} // the first entry's prev_hash is empty, not NULL
 	}
@@ -107,11 +118,24 @@ func (c *chain) add(b *pgx.Batch, kind string, at time.Time, data []byte) error 
 	if err != nil {
 		return err
 	}
-	b.Queue(`INSERT INTO audit_event (sale_id, seq, kind, at, recorded_at, actor, data, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`,
-		c.saleID, c.seq, kind, at, c.now, c.actor, string(data), c.head, h)
+	r := &c.rows
+	r.seq, r.kind, r.at, r.data = append(r.seq, c.seq), append(r.kind, kind), append(r.at, at), append(r.data, string(data))
+	r.prev, r.hash = append(r.prev, c.head), append(r.hash, h)
 	c.head = h
 	return nil
+}
+
+// queue queues the insert of the entries added since the last queue.
+func (c *chain) queue(b *pgx.Batch) {
+	r := &c.rows
+	if len(r.seq) == 0 {
+		return
+	}
+	b.Queue(`INSERT INTO audit_event (sale_id, seq, kind, at, recorded_at, actor, data, prev_hash, hash)
+		SELECT $1, u.seq, u.kind, u.at, $2, $3, u.data::jsonb, u.prev, u.hash
+		FROM unnest($4::bigint[], $5::text[], $6::timestamptz[], $7::text[], $8::bytea[], $9::bytea[]) AS u(seq, kind, at, data, prev, hash)`,
+		c.saleID, c.now, c.actor, r.seq, r.kind, r.at, r.data, r.prev, r.hash)
+	*r = chainRows{}
 }
 
 // AuditEntries returns a sale's entries with seq > after, in order, at most

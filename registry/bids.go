@@ -47,6 +47,13 @@ type Receipt struct {
 	Replaces     *int64     `json:"replaces"`
 }
 
+// bidKey is a bid's Idempotency-Key with the hash of the request it came
+// with; the zero value is none.
+type bidKey struct {
+	key  string
+	hash []byte
+}
+
 func requestHash(saleID, amount int64, raise int) []byte {
 	h := sha256.Sum256(fmt.Appendf(nil, "bid:%d:%d:%d", saleID, amount, raise))
 	return h[:]
@@ -72,7 +79,7 @@ func (s *Store) PlaceBid(ctx context.Context, r BidRequest) (rc Receipt, replaye
 	defer conn.Release()
 	var seq int64
 	var evs []auction.Event
-	rc, replayed, seq, evs, err = placeBid(ctx, conn, r)
+	rc, replayed, seq, evs, err = s.placeBid(ctx, conn, r)
 	if err != nil {
 		// A refusal or a failed statement leaves the transaction open (or
 		// aborted): roll it back so the connection returns to the pool
@@ -88,31 +95,37 @@ func (s *Store) PlaceBid(ctx context.Context, r BidRequest) (rc Receipt, replaye
 	return rc, replayed, nil
 }
 
-func placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (rc Receipt, replayed bool, seq int64, evs []auction.Event, err error) {
+// recentBid is one of a bidder's latest bids in a sale.
+type recentBid struct {
+	seq int64
+	at  time.Time
+}
+
+func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (rc Receipt, replayed bool, seq int64, evs []auction.Event, err error) {
 	hash := requestHash(r.SaleID, r.Amount, r.Raise)
 	var prior struct {
-		found  bool
-		saleID int64
-		hash   []byte
-		seq    int64
+		found bool
+		rc    Receipt
+		hash  []byte
 	}
-	var recent []time.Time
+	var recent []recentBid
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	read := queueLock(b, r.SaleID, func(b *pgx.Batch) func(pgx.BatchResults) error {
+	read := s.queueLock(b, r.SaleID, false, func(b *pgx.Batch) func(pgx.BatchResults) error {
 		if r.Key != "" {
-			b.Queue(`SELECT sale_id, request_hash, seq FROM bid_request WHERE bidder_id = $1 AND key = $2`, r.BidderID, r.Key)
+			b.Queue(`SELECT `+bidColumns+`, request_hash FROM bid WHERE bidder_id = $1 AND idempotency_key = $2`, r.BidderID, r.Key)
 		}
 		b.Queue(recentBidsSQL, r.SaleID, r.BidderID, recentBidsPrefetch)
 		return func(br pgx.BatchResults) error {
 			if r.Key != "" {
-				err := br.QueryRow().Scan(&prior.saleID, &prior.hash, &prior.seq)
+				err := scanReceiptInto(br.QueryRow(), &prior.rc, &prior.hash)
 				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 					return err
 				}
 				prior.found = err == nil
 			}
-			return br.QueryRow().Scan(&recent)
+			recent, err = scanRecent(br.Query())
+			return err
 		}
 	})
 	br := conn.SendBatch(ctx, b)
@@ -129,32 +142,50 @@ func placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (rc Receipt
 	}
 
 	if prior.found {
-		if prior.saleID != r.SaleID || string(prior.hash) != string(hash) {
+		if prior.rc.SaleID != r.SaleID || string(prior.hash) != string(hash) {
 			return rc, false, 0, nil, ErrIdempotencyMismatch
 		}
-		rc, err = scanReceipt(conn.QueryRow(ctx, `SELECT `+bidColumns+` FROM bid WHERE sale_id = $1 AND seq = $2`, prior.saleID, prior.seq))
-		if err != nil {
-			return rc, false, 0, nil, err
-		}
 		_, err = conn.Exec(ctx, `COMMIT`)
-		return rc, true, 0, nil, err
+		return prior.rc, true, 0, nil, err
 	}
-	amount := r.Amount
-	if r.Raise > 0 {
-		if l.m.Method == auction.MethodTender {
-			return rc, false, 0, nil, &ValidationError{Field: "raise", Reason: "a sealed tender bid states its amount"}
-		}
-		amount = l.m.MinNextBid() + int64(r.Raise-1)*l.m.Terms.Increment
-	}
-	if n := l.m.Rules.BidRate.Bids; n > recentBidsPrefetch {
-		if err := conn.QueryRow(ctx, recentBidsSQL, r.SaleID, r.BidderID, n).Scan(&recent); err != nil {
+	if n := l.base.Rules.BidRate.Bids; n > recentBidsPrefetch {
+		if recent, err = scanRecent(conn.Query(ctx, recentBidsSQL, r.SaleID, r.BidderID, n)); err != nil {
 			return rc, false, 0, nil, err
 		}
 	}
-	if p := participantIndex(l.m, BidderKey(r.BidderID)); p >= 0 {
-		l.m.Participants[p].Recent = recent
+	bidder := BidderKey(r.BidderID)
+	decide := func() (auction.Sale, []auction.Event, error) {
+		if p := participantIndex(l.m, bidder); p >= 0 {
+			ts := make([]time.Time, len(recent))
+			for i, rb := range recent {
+				ts[i] = rb.at
+				// A bid since the machine is a quote the machine does not
+				// show yet (Participant.Quoted).
+				if rb.seq > int64(l.base.BidCount) {
+					l.m.Participants[p].Quoted = true
+				}
+			}
+			l.m.Participants[p].Recent = ts
+		}
+		amount := r.Amount
+		if r.Raise > 0 {
+			if l.m.Method == auction.MethodTender {
+				return l.m, nil, &ValidationError{Field: "raise", Reason: "a sealed tender bid states its amount"}
+			}
+			amount = l.m.MinNextBid() + int64(r.Raise-1)*l.m.Terms.Increment
+		}
+		return l.m.Bid(l.now, auction.Bid{Bidder: bidder, Amount: amount})
 	}
-	next, evs, err := l.m.Bid(l.now, auction.Bid{Bidder: BidderKey(r.BidderID), Amount: amount})
+	next, evs, err := decide()
+	plain := err == nil && plainBid(l.m, next, evs)
+	if err == nil && !plain && !l.full {
+		// The bid also moves the sale on (or is a tender's): it writes the
+		// whole state, so decide again on the complete one.
+		if err := l.complete(ctx, conn); err != nil {
+			return rc, false, 0, nil, err
+		}
+		next, evs, err = decide()
+	}
 	if err != nil {
 		return rc, false, 0, nil, err
 	}
@@ -166,14 +197,15 @@ func placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (rc Receipt
 			rc = receiptOf(r.SaleID, r.BidderID, e.Bid, 0, time.Time{}, e.Replaces)
 		}
 	}
+	if r.Key != "" {
+		l.key = bidKey{key: r.Key, hash: hash}
+	}
 	w := &pgx.Batch{}
-	seq, err = queueSave(w, l, next, evs, r.Actor, func(b *pgx.Batch, _ *chain) error {
-		if r.Key != "" {
-			b.Queue(`INSERT INTO bid_request (bidder_id, key, sale_id, request_hash, seq, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, r.BidderID, r.Key, r.SaleID, hash, rc.Seq, l.now)
-		}
-		return nil
-	})
+	if plain {
+		seq, err = queuePlainBid(w, l, next, evs, r.Actor)
+	} else {
+		seq, err = queueSave(w, l, next, evs, r.Actor, nil)
+	}
 	if err != nil {
 		return rc, false, 0, nil, err
 	}
@@ -189,6 +221,39 @@ func placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (rc Receipt
 	return rc, false, seq, evs, nil
 }
 
+// queuePlainBid queues the writes of a plain bid: its audit entries and bid
+// row, and the sale row's projections, leaving the machine as it is (see
+// machine.go).
+func queuePlainBid(b *pgx.Batch, l *locked, next auction.Sale, evs []auction.Event, actor string) (int64, error) {
+	c, err := queueEvents(b, l, evs, actor, nil)
+	if err != nil {
+		return 0, err
+	}
+	h := next.High
+	b.Queue(`UPDATE sale SET bid_count = $2, high_bidder_id = $3, high_paddle = $4, high_yuan = $5, high_at = $6,
+			high_phase = $7, high_deadline = $8, closes_at = $9, audit_seq = $10, audit_head = $11, updated_at = $12
+		WHERE id = $1`, l.id, next.BidCount, mustBidderID(h.Bidder), h.Paddle, h.Amount, h.At, string(h.Phase),
+		nullTime(next.Deadline), closesAt(next), c.seq, c.head, l.now)
+	return c.seq, nil
+}
+
+// mustBidderID is the bidder id of a key the registry made.
+func mustBidderID(k string) int64 {
+	id, _ := ParseBidderKey(k)
+	return id
+}
+
+func scanRecent(rows pgx.Rows, err error) ([]recentBid, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (recentBid, error) {
+		var rb recentBid
+		err := row.Scan(&rb.seq, &rb.at)
+		return rb, err
+	})
+}
+
 // The stored state machine keeps no rate-limit windows (see save): the
 // times of a bidder's latest accepted bids are read back from the bid table,
 // which holds every accepted bid with the database time the machine stamped
@@ -198,8 +263,8 @@ func placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (rc Receipt
 // query.
 const (
 	recentBidsPrefetch = 16
-	recentBidsSQL      = `SELECT coalesce(array_agg(at ORDER BY seq), '{}') FROM (
-		SELECT seq, at FROM bid WHERE sale_id = $1 AND bidder_id = $2 ORDER BY seq DESC LIMIT $3) r`
+	recentBidsSQL      = `SELECT seq, at FROM (
+		SELECT seq, at FROM bid WHERE sale_id = $1 AND bidder_id = $2 ORDER BY seq DESC LIMIT $3) r ORDER BY seq`
 )
 
 func participantIndex(m auction.Sale, bidder string) int {
@@ -225,8 +290,13 @@ const bidColumns = `sale_id, seq, bidder_id, paddle, amount_yuan, previous_high_
 
 func scanReceipt(row pgx.Row) (Receipt, error) {
 	var rc Receipt
-	err := row.Scan(&rc.SaleID, &rc.Seq, &rc.BidderID, &rc.Paddle, &rc.Amount, &rc.PreviousHigh, &rc.Phase, &rc.At, &rc.Deadline, &rc.Replaces)
+	err := scanReceiptInto(row, &rc)
 	return rc, err
+}
+
+// scanReceiptInto reads bidColumns, and more columns after them into more.
+func scanReceiptInto(row pgx.Row, rc *Receipt, more ...any) error {
+	return row.Scan(append([]any{&rc.SaleID, &rc.Seq, &rc.BidderID, &rc.Paddle, &rc.Amount, &rc.PreviousHigh, &rc.Phase, &rc.At, &rc.Deadline, &rc.Replaces}, more...)...)
 }
 
 // Bids returns a sale's accepted bids in order: the receipts, with the

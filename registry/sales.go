@@ -155,19 +155,28 @@ type locked struct {
 	id       int64
 	parcelID int64
 	round    int
-	m        auction.Sale
-	seq      int64
-	head     []byte
-	now      time.Time
+	// base is the stored machine (shared through the cache: never change
+	// it); m is base with the bids since laid over, the state to act on.
+	base auction.Sale
+	m    auction.Sale
+	// full is set when m holds every participant's bid counters; a plain
+	// bid reads only its own bidder's (see complete).
+	full bool
+	last *lastBid
+	seq  int64
+	head []byte
+	now  time.Time
+	// key is the Idempotency-Key of a bid being placed, stored on its row.
+	key bidKey
 }
 
 // lockSale takes the sale row lock and then reads clock_timestamp(): now()
 // is the transaction's start, which under contention would be earlier than
 // the time of the bid that held the lock before us. extra queues more reads
 // into the same round trip; they run after the lock is granted.
-func lockSale(ctx context.Context, tx pgx.Tx, id int64, extra func(*pgx.Batch) func(pgx.BatchResults) error) (*locked, error) {
+func (s *Store) lockSale(ctx context.Context, tx pgx.Tx, id int64, extra func(*pgx.Batch) func(pgx.BatchResults) error) (*locked, error) {
 	b := &pgx.Batch{}
-	read := queueLock(b, id, extra)
+	read := s.queueLock(b, id, true, extra)
 	br := tx.SendBatch(ctx, b)
 	l, err := read(br)
 	if cerr := br.Close(); err == nil {
@@ -180,20 +189,36 @@ func lockSale(ctx context.Context, tx pgx.Tx, id int64, extra func(*pgx.Batch) f
 }
 
 // queueLock queues lockSale's statements into b (after whatever b already
-// holds, such as a BEGIN) and returns the reader of their results.
-func queueLock(b *pgx.Batch, id int64, extra func(*pgx.Batch) func(pgx.BatchResults) error) func(pgx.BatchResults) (*locked, error) {
-	b.Queue(`SELECT parcel_id, round, machine::text, audit_seq, audit_head FROM sale WHERE id = $1 FOR UPDATE`, id)
+// holds, such as a BEGIN) and returns the reader of their results. The
+// machine travels only when this process has not decoded it under its
+// current tag. full reads every bidder's counters since the machine; a
+// plain bid reads only the latest bid (see complete).
+func (s *Store) queueLock(b *pgx.Batch, id int64, full bool, extra func(*pgx.Batch) func(pgx.BatchResults) error) func(pgx.BatchResults) (*locked, error) {
+	cached := s.machines.tag(id)
+	b.Queue(`SELECT parcel_id, round, machine_tag, CASE WHEN machine_tag = $2 THEN NULL ELSE machine::text END,
+		audit_seq, audit_head, `+highColumns+` FROM sale WHERE id = $1 FOR UPDATE`, id, cached)
 	b.Queue(`SELECT clock_timestamp()`)
+	if full {
+		b.Queue(`SELECT `+countsSQL+`::text FROM sale s WHERE s.id = $1`, id)
+	}
 	var read func(pgx.BatchResults) error
 	if extra != nil {
 		read = extra(b)
 	}
 	return func(br pgx.BatchResults) (*locked, error) {
-		l := &locked{id: id}
-		var raw []byte
-		err := br.QueryRow().Scan(&l.parcelID, &l.round, &raw, &l.seq, &l.head)
+		l := &locked{id: id, full: full}
+		var raw, counts *string
+		var tag, seq int64
+		var bidder, amount *int64
+		var paddle *int
+		var at, deadline *time.Time
+		var phase *string
+		err := br.QueryRow().Scan(&l.parcelID, &l.round, &tag, &raw, &l.seq, &l.head, &seq, &bidder, &paddle, &amount, &at, &phase, &deadline)
 		if err == nil {
 			err = br.QueryRow().Scan(&l.now)
+		}
+		if err == nil && full {
+			err = br.QueryRow().Scan(&counts)
 		}
 		if err == nil && read != nil {
 			err = read(br)
@@ -201,11 +226,49 @@ func queueLock(b *pgx.Batch, id int64, extra func(*pgx.Batch) func(pgx.BatchResu
 		if err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(raw, &l.m); err != nil {
-			return nil, fmt.Errorf("sale %d: decode state: %w", id, err)
+		if raw == nil {
+			var ok bool
+			if l.base, ok = s.machines.get(id, tag); !ok {
+				return nil, fmt.Errorf("sale %d: machine %d not cached", id, tag)
+			}
+		} else {
+			if err := json.Unmarshal([]byte(*raw), &l.base); err != nil {
+				return nil, fmt.Errorf("sale %d: decode state: %w", id, err)
+			}
+			s.machines.put(id, tag, l.base)
 		}
+		o := overlay{Last: scanHigh(seq, bidder, paddle, amount, at, phase, deadline)}
+		if counts != nil {
+			if err := json.Unmarshal([]byte(*counts), &o.Counts); err != nil {
+				return nil, fmt.Errorf("sale %d: decode bid counts: %w", id, err)
+			}
+		}
+		l.last = o.Last
+		l.m = withOverlay(l.base, o)
 		return l, nil
 	}
+}
+
+// complete reads every bidder's counters since the machine into l.m, for a
+// bid that turned out not to be plain and writes the whole state.
+func (l *locked) complete(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) error {
+	if l.full {
+		return nil
+	}
+	var raw *string
+	if err := q.QueryRow(ctx, `SELECT `+countsSQL+`::text FROM sale s WHERE s.id = $1`, l.id).Scan(&raw); err != nil {
+		return err
+	}
+	o := overlay{Last: l.last}
+	if raw != nil {
+		if err := json.Unmarshal([]byte(*raw), &o.Counts); err != nil {
+			return err
+		}
+	}
+	l.m, l.full = withOverlay(l.base, o), true
+	return nil
 }
 
 // withoutRateWindows drops the participants' rate-limit windows
@@ -250,36 +313,19 @@ func save(ctx context.Context, tx pgx.Tx, l *locked, next auction.Sale, evs []au
 // queueSave queues save's statements into b and returns the sale's new
 // audit sequence.
 func queueSave(b *pgx.Batch, l *locked, next auction.Sale, evs []auction.Event, actor string, extra func(*pgx.Batch, *chain) error) (int64, error) {
-	c := &chain{saleID: l.id, seq: l.seq, head: l.head, now: l.now, actor: actor}
-	for _, ev := range evs {
-		data, err := json.Marshal(ev)
-		if err != nil {
-			return 0, err
-		}
-		if err := c.add(b, ev.Kind(), ev.Time(), data); err != nil {
-			return 0, err
-		}
-		project(b, l.id, ev)
-	}
-	if extra != nil {
-		if err := extra(b, c); err != nil {
-			return 0, err
-		}
+	c, err := queueEvents(b, l, evs, actor, extra)
+	if err != nil {
+		return 0, err
 	}
 	machine, err := json.Marshal(withoutRateWindows(next))
 	if err != nil {
 		return 0, err
 	}
-	var deadline, closes *time.Time
+	var deadline *time.Time
 	if t, ok := next.NextDeadline(); ok {
 		deadline = &t
 	}
-	switch {
-	case !next.Deadline.IsZero():
-		closes = &next.Deadline
-	case !next.Windows.BiddingEnd.IsZero() && !next.State.Closed():
-		closes = &next.Windows.BiddingEnd
-	}
+	closes := closesAt(next)
 	var high *int64
 	if next.High.Seq != 0 { // a tender's high stays empty until the opening
 		high = &next.High.Amount
@@ -294,18 +340,54 @@ func queueSave(b *pgx.Batch, l *locked, next auction.Sale, evs []auction.Event, 
 		paddle = &next.High.Paddle
 	}
 	b.Queue(`UPDATE sale SET machine = $2::json, state = $3, next_deadline = $4, closes_at = $5,
-			announced_at = $6, closed_at = $7, high_yuan = $8, bid_count = $9, price_yuan = $10,
+			announced_at = $6, closed_at = $7, high_yuan = $8, bid_count = $9, machine_bid_count = $9, price_yuan = $10,
 			winner_bidder_id = $11, winner_paddle = $12, reserve_commitment = $13,
-			audit_seq = $14, audit_head = $15, updated_at = $16
+			audit_seq = $14, audit_head = $15, updated_at = $16, machine_tag = $17,
+			high_bidder_id = NULL, high_paddle = NULL, high_at = NULL, high_phase = NULL, high_deadline = NULL
 		WHERE id = $1`,
 		l.id, string(machine), string(next.State), deadline, closes, nullTime(next.AnnouncedAt), nullTime(next.ClosedAt),
-		high, next.BidCount, price, winner, paddle, nullString(next.Reserve.Commitment), c.seq, c.head, l.now)
+		high, next.BidCount, price, winner, paddle, nullString(next.Reserve.Commitment), c.seq, c.head, l.now, newMachineTag())
 	if next.State != l.m.State {
 		if st := parcelStatus(next.State); st != "" {
 			b.Queue(`UPDATE parcel SET status = $2, updated_at = now() WHERE id = $1 AND status <> $2`, l.parcelID, st)
 		}
 	}
 	return c.seq, nil
+}
+
+// closesAt is when bidding is due to close as the map shows it: the
+// countdown, else the announced end of the listing or the tender.
+func closesAt(m auction.Sale) *time.Time {
+	switch {
+	case !m.Deadline.IsZero():
+		return &m.Deadline
+	case !m.Windows.BiddingEnd.IsZero() && !m.State.Closed():
+		return &m.Windows.BiddingEnd
+	}
+	return nil
+}
+
+// queueEvents queues the events' audit entries (one statement) and their
+// projections, with extra's writes, and returns the advanced chain.
+func queueEvents(b *pgx.Batch, l *locked, evs []auction.Event, actor string, extra func(*pgx.Batch, *chain) error) (*chain, error) {
+	c := &chain{saleID: l.id, seq: l.seq, head: l.head, now: l.now, actor: actor}
+	for _, ev := range evs {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.add(ev.Kind(), ev.Time(), data); err != nil {
+			return nil, err
+		}
+		project(b, l.id, ev, l.key)
+	}
+	if extra != nil {
+		if err := extra(b, c); err != nil {
+			return nil, err
+		}
+	}
+	c.queue(b)
+	return c, nil
 }
 
 func nullTime(t time.Time) *time.Time {
@@ -341,8 +423,8 @@ func parcelStatus(st auction.State) string {
 }
 
 // project writes what an event means into the relational tables.
-func project(b *pgx.Batch, saleID int64, ev auction.Event) {
-	bidder := func(k string) int64 { id, _ := ParseBidderKey(k); return id }
+func project(b *pgx.Batch, saleID int64, ev auction.Event, key bidKey) {
+	bidder := mustBidderID
 	switch e := ev.(type) {
 	case auction.BidderApplied:
 		b.Queue(`INSERT INTO sale_participant (sale_id, bidder_id, paddle, applied_at) VALUES ($1, $2, $3, $4)`,
@@ -370,22 +452,23 @@ func project(b *pgx.Batch, saleID int64, ev auction.Event) {
 				saleID, bidder(e.Winner.Bidder), e.DepositCredited, e.At)
 		}
 	case auction.BidAccepted:
-		queueBid(b, saleID, e.Bid, e.PreviousHigh, e.Deadline, 0)
+		queueBid(b, saleID, e.Bid, e.PreviousHigh, e.Deadline, 0, key)
 	case auction.TenderBidReceived:
-		queueBid(b, saleID, e.Bid, 0, time.Time{}, e.Replaces)
+		queueBid(b, saleID, e.Bid, 0, time.Time{}, e.Replaces, key)
 	}
 }
 
-func queueBid(b *pgx.Batch, saleID int64, bid auction.Bid, prev int64, deadline time.Time, replaces uint64) {
-	id, _ := ParseBidderKey(bid.Bidder)
+func queueBid(b *pgx.Batch, saleID int64, bid auction.Bid, prev int64, deadline time.Time, replaces uint64, key bidKey) {
 	var rep *int64
 	if replaces != 0 {
 		r := int64(replaces)
 		rep = &r
 	}
-	b.Queue(`INSERT INTO bid (sale_id, seq, bidder_id, paddle, amount_yuan, previous_high_yuan, phase, at, deadline, replaces)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		saleID, int64(bid.Seq), id, bid.Paddle, bid.Amount, prev, string(bid.Phase), bid.At, nullTime(deadline), rep)
+	b.Queue(`INSERT INTO bid (sale_id, seq, bidder_id, paddle, amount_yuan, previous_high_yuan, phase, at, deadline, replaces,
+			idempotency_key, request_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		saleID, int64(bid.Seq), mustBidderID(bid.Bidder), bid.Paddle, bid.Amount, prev, string(bid.Phase), bid.At, nullTime(deadline), rep,
+		nullString(key.key), key.hash)
 }
 
 // wakesScheduler reports whether events may bring a deadline forward; bids
@@ -492,7 +575,7 @@ func (s *Store) transition(ctx context.Context, id int64, actor string,
 	var evs []auction.Event
 	var seq int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		l, err := lockSale(ctx, tx, id, nil)
+		l, err := s.lockSale(ctx, tx, id, nil)
 		if err != nil {
 			return err
 		}
@@ -597,15 +680,15 @@ func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rule
 	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO sale (parcel_id, round, previous_sale_id, method, state, rules_name,
-			starting_price_yuan, increment_yuan, deposit_yuan, machine, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json, $11, $11) RETURNING id`,
+			starting_price_yuan, increment_yuan, deposit_yuan, machine, machine_tag, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json, $11, $12, $12) RETURNING id`,
 		in.ParcelID, round, prev, string(m.Method), string(m.State), rules.Name, m.Terms.StartingPrice,
-		m.Terms.Increment, m.Terms.Deposit, string(machine), now).Scan(&id)
+		m.Terms.Increment, m.Terms.Deposit, string(machine), newMachineTag(), now).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
 	if len(evs) > 0 {
-		l := &locked{id: id, parcelID: in.ParcelID, round: round, m: m, now: now}
+		l := &locked{id: id, parcelID: in.ParcelID, round: round, base: m, m: m, full: true, now: now}
 		if _, err := save(ctx, tx, l, m, evs, actor, nil); err != nil {
 			return 0, err
 		}
@@ -629,15 +712,26 @@ func checkCompliance(ctx context.Context, tx pgx.Tx, parcelID int64) error {
 	return nil
 }
 
-const saleColumns = `s.id, s.parcel_id, p.name, s.round, s.previous_sale_id, s.machine::text, s.audit_seq, s.created_at, s.updated_at`
+const saleColumns = `s.id, s.parcel_id, p.name, s.round, s.previous_sale_id, s.machine::text, ` + overlaySQL + `,
+	s.audit_seq, s.created_at, s.updated_at`
 
 func scanSale(row pgx.Row) (Sale, error) {
 	var sl Sale
 	var raw string
-	if err := row.Scan(&sl.ID, &sl.ParcelID, &sl.ParcelName, &sl.Round, &sl.PreviousSaleID, &raw, &sl.AuditSeq, &sl.CreatedAt, &sl.UpdatedAt); err != nil {
+	var ov *string
+	if err := row.Scan(&sl.ID, &sl.ParcelID, &sl.ParcelName, &sl.Round, &sl.PreviousSaleID, &raw, &ov, &sl.AuditSeq, &sl.CreatedAt, &sl.UpdatedAt); err != nil {
 		return sl, err
 	}
-	return sl, json.Unmarshal([]byte(raw), &sl.Machine)
+	var base auction.Sale
+	if err := json.Unmarshal([]byte(raw), &base); err != nil {
+		return sl, err
+	}
+	o, err := decodeOverlay(ov)
+	if err != nil {
+		return sl, err
+	}
+	sl.Machine = withOverlay(base, o)
+	return sl, nil
 }
 
 // GetSale returns a sale with the names of its participants.
@@ -749,7 +843,7 @@ func queueNotice(b *pgx.Batch, c *chain, no int, kind string, at time.Time, body
 	if err != nil {
 		return err
 	}
-	return c.add(b, KindNoticePublished, at, data)
+	return c.add(KindNoticePublished, at, data)
 }
 
 // Notice is an announcement or a supplementary notice.
@@ -905,7 +999,7 @@ func (s *Store) Default(ctx context.Context, id int64, reason, actor string) (Sa
 func (s *Store) Reoffer(ctx context.Context, id int64, in SaleInput, actor string) (Sale, error) {
 	var nid int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		l, err := lockSale(ctx, tx, id, nil)
+		l, err := s.lockSale(ctx, tx, id, nil)
 		if err != nil {
 			return err
 		}
@@ -1069,7 +1163,7 @@ func (s *Store) SignContract(ctx context.Context, id int64, in ContractInput, ac
 		if err != nil {
 			return err
 		}
-		return c.add(b, KindContractTerms, l.now, data)
+		return c.add(KindContractTerms, l.now, data)
 	})
 	if err != nil {
 		return Contract{}, fmt.Errorf("registry: sign contract of sale %d: %w", id, err)
@@ -1093,7 +1187,7 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 		if err != nil {
 			return err
 		}
-		return c.add(b, KindPaymentRecorded, l.now, data)
+		return c.add(KindPaymentRecorded, l.now, data)
 	})
 	if err != nil {
 		return Contract{}, fmt.Errorf("registry: payment on sale %d: %w", id, err)

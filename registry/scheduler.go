@@ -52,7 +52,7 @@ func (s *Store) tickOne(ctx context.Context) (changed, found bool, err error) {
 			return err
 		}
 		found = true
-		l, err := lockSale(ctx, tx, id, nil)
+		l, err := s.lockSale(ctx, tx, id, nil)
 		if err != nil {
 			return err
 		}

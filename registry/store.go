@@ -38,12 +38,13 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 // Store reads and writes the registry. Its methods are safe for concurrent
 // use; each public method runs in its own transaction.
 type Store struct {
-	pool    *pgxpool.Pool
-	replica *replica
+	pool     *pgxpool.Pool
+	replica  *replica
+	machines *machineCache
 }
 
 // New returns a Store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, machines: &machineCache{}} }
 
 // Pool exposes the pool for health checks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

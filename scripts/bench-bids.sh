@@ -49,6 +49,24 @@ bid_rate: {bids: 10, per: 1s}
 allow_self_raise: false
 YAML
 
+# pgb WORKLOAD LABEL SCRIPT [pgbench options]: the script with the API's
+# clients for BENCH_SECONDS, durable commits; one result line.
+pgb() {
+	local wl=$1 label=$2 script=$3 out tps p50 p99
+	shift 3
+	rm -f "$DIR"/pgb-bids.*
+	out=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$SECS" "$@" -l --log-prefix "$DIR/pgb-bids" -f "$script" "$url" 2>&1)
+	tps=$(grep -E '^tps' <<<"$out" | sed -E 's/tps = ([0-9.]+).*/\1/')
+	if [ -z "$tps" ]; then
+		echo "$out" >&2
+		exit 1
+	fi
+	read -r p50 p99 < <(cat "$DIR"/pgb-bids.* | awk '{print $3}' | sort -n |
+		awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.50)+1]/1000, a[int(NR*0.99)+1]/1000}')
+	printf '%s %s\tsales=%d\tclients=%d\tbids/s=%.1f\tp50_ms=%s\tp99_ms=%s\n' "$label" "$wl" "$sales" "$clients" "$tps" "$p50" "$p99" | tee -a "$results"
+	rm -f "$DIR"/pgb-bids.*
+}
+
 results="$DIR/bids-results.txt"
 : >"$results"
 for wl in $WORKLOADS; do
@@ -101,13 +119,53 @@ INSERT INTO raw_bid SELECT id, seq + 1, high + inc, clock_timestamp() FROM raw_s
 UPDATE raw_sale SET high = high + inc, seq = seq + 1 WHERE id = :sale;
 COMMIT;
 SQL
-	rm -f "$DIR"/pgb-bids.*
-	out=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$SECS" -D nsales="$sales" -l --log-prefix "$DIR/pgb-bids" \
-		-f "$DIR/raw-bid.sql" "$url" 2>&1)
-	tps=$(grep -E '^tps' <<<"$out" | sed -E 's/tps = ([0-9.]+).*/\1/')
-	read -r p50 p99 < <(cat "$DIR"/pgb-bids.* | awk '{print $3}' | sort -n |
-		awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.50)+1]/1000, a[int(NR*0.99)+1]/1000}')
-	printf 'sql %s\tsales=%d\tclients=%d\tbids/s=%.1f\tp50_ms=%s\tp99_ms=%s\n' "$wl" "$sales" "$clients" "$tps" "$p50" "$p99" | tee -a "$results"
-	rm -f "$DIR"/pgb-bids.*
+	pgb "$wl" sql "$DIR/raw-bid.sql" -D nsales="$sales"
+
+	# The same transaction as the API's plain bid, statement for statement,
+	# on the sale, bid, audit and idempotency tables of the run above
+	# (their indexes, constraints and foreign keys), in the API's two round
+	# trips (pipelines): lock and reads, then the writes with the commit.
+	# The audit hashes are computed in SQL over the same kind of entry
+	# without chaining them.
+	read -r s0 s1 ns < <(psql -qAt -F' ' "$url" -c "SELECT min(id), max(id), count(*) FROM sale WHERE rules_name = 'bench'")
+	read -r b0 b1 < <(psql -qAt -F' ' "$url" -c "SELECT min(bidder_id), max(bidder_id) FROM sale_participant WHERE sale_id BETWEEN $s0 AND $s1")
+	if [ "$ns" != "$((s1 - s0 + 1))" ]; then
+		echo "bench-bids: the bench sales are not numbered $s0..$s1" >&2
+		exit 1
+	fi
+	cat >"$DIR/same-bid.sql" <<'SQL'
+\set sale random(:s0, :s1)
+\set bidder random(:b0, :b1)
+\set key random(1, 4000000000000000000)
+\startpipeline
+BEGIN;
+SELECT parcel_id, round, machine_tag, CASE WHEN machine_tag = 0 THEN machine::text END, audit_seq, audit_head,
+	bid_count, high_bidder_id, high_paddle, high_yuan, high_at, high_phase, high_deadline FROM sale WHERE id = :sale FOR UPDATE;
+SELECT clock_timestamp();
+SELECT sale_id, seq, bidder_id, paddle, amount_yuan, previous_high_yuan, phase, at, deadline, replaces, request_hash
+	FROM bid WHERE bidder_id = :bidder AND idempotency_key = 'pgbench-' || :key;
+SELECT seq, at FROM (SELECT seq, at FROM bid WHERE sale_id = :sale AND bidder_id = :bidder ORDER BY seq DESC LIMIT 16) r ORDER BY seq;
+\endpipeline
+\startpipeline
+INSERT INTO audit_event (sale_id, seq, kind, at, recorded_at, actor, data, prev_hash, hash)
+	SELECT id, audit_seq + u.n, u.kind, clock_timestamp(), clock_timestamp(), 'pgbench', u.d, audit_head, sha256(audit_head || convert_to(u.d::text, 'UTF8'))
+	FROM sale, LATERAL (VALUES
+		(1, 'bid-accepted', jsonb_build_object('bid', jsonb_build_object('seq', bid_count + 1, 'bidder', :bidder::text, 'paddle', 1,
+			'amount', coalesce(high_yuan, 0) + increment_yuan, 'at', clock_timestamp(), 'phase', 'timed_bidding'),
+			'previous_high', coalesce(high_yuan, 0), 'deadline', clock_timestamp() + interval '45 s')),
+		(2, 'countdown-restarted', jsonb_build_object('at', clock_timestamp(), 'deadline', clock_timestamp() + interval '45 s', 'previous', closes_at))) AS u(n, kind, d)
+	WHERE id = :sale;
+INSERT INTO bid (sale_id, seq, bidder_id, paddle, amount_yuan, previous_high_yuan, phase, at, deadline, replaces, idempotency_key, request_hash)
+	SELECT id, bid_count + 1, :bidder, 1, coalesce(high_yuan, 0) + increment_yuan, coalesce(high_yuan, 0), 'timed_bidding',
+		clock_timestamp(), clock_timestamp() + interval '45 s', NULL, 'pgbench-' || :key, sha256(convert_to('bid:' || id || ':0:1', 'UTF8'))
+	FROM sale WHERE id = :sale;
+UPDATE sale SET bid_count = bid_count + 1, high_bidder_id = :bidder, high_paddle = 1, high_yuan = coalesce(high_yuan, 0) + increment_yuan,
+	high_at = clock_timestamp(), high_phase = 'timed_bidding', high_deadline = clock_timestamp() + interval '45 s',
+	closes_at = clock_timestamp() + interval '45 s', audit_seq = audit_seq + 2, audit_head = sha256(audit_head || '\x01'::bytea),
+	updated_at = clock_timestamp() WHERE id = :sale;
+COMMIT;
+\endpipeline
+SQL
+	pgb "$wl" same "$DIR/same-bid.sql" -D s0="$s0" -D s1="$s1" -D b0="$b0" -D b1="$b1"
 done
 echo "bench-bids: results in $results"
