@@ -86,12 +86,12 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.xfer = newTransfer(d.Transfer)
 	api.UseMiddleware(s.authenticate(api))
 	s.registerService(api)
 	s.registerParcels(api)
 	s.registerCompliance(api)
 	s.registerLayers(api)
-	s.xfer = newTransfer(d.Transfer)
 	s.registerSales(api)
 	s.registerCalendars(api)
 	s.registerBids(api)

@@ -68,11 +68,10 @@ func register[I, O any](api huma.API, op huma.Operation, a access, h func(contex
 // the wrong role is 403. A token that is sent must be valid even on a public
 // operation, so that a client learns at once that its token is wrong.
 //
-// Valid tokens are remembered for tokenCacheTTL (see tokenCache), so a
-// revoked or expired token keeps working in this process for at most that
-// long; unknown, revoked and expired tokens are never remembered.
+// Valid tokens are remembered (see tokenCache); unknown, revoked and expired
+// tokens are never remembered.
 func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context)) {
-	tokens := newTokenCache(tokenCacheTTL)
+	tokens := newTokenCache(s.xfer.hub)
 	return func(ctx huma.Context, next func(huma.Context)) {
 		var need []string
 		if op := ctx.Operation(); op != nil {
@@ -98,8 +97,9 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 		p, ok := tokens.get(token, time.Now())
 		var err error
 		if !ok {
+			epoch, _ := tokens.epoch()
 			if p, err = s.store.Authenticate(ctx.Context(), token); err == nil {
-				tokens.put(token, p, time.Now())
+				tokens.put(token, p, time.Now(), epoch)
 			}
 		}
 		if err != nil {
@@ -121,51 +121,76 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 	}
 }
 
-// tokenCacheTTL bounds how long a revoked or expired token is still
-// accepted by a process that saw it valid just before. A bid costs one
-// transaction; looking its token up on every request was one more query on
-// the same two cores, for a token that does not change between a bidder's
-// requests.
-const tokenCacheTTL = 5 * time.Second
+// A bid costs one transaction; looking its token up on every request was
+// one more query on the same cores, for a token that does not change between
+// a bidder's requests. So a process remembers valid tokens:
+//
+//   - with a hub that is listening, until a revocation is heard (RevokeToken
+//     notifies every process) or tokenCacheLive has passed, whichever is
+//     first; the hub losing its connection forgets everything;
+//   - without one, or while it is not listening, for tokenCacheTTL, which
+//     bounds how long a revoked token is still accepted;
+//
+// and never past the token's own expiry.
+const (
+	tokenCacheTTL  = 5 * time.Second
+	tokenCacheLive = time.Minute
+)
 
-// tokenCache remembers valid tokens for a short time, keyed by the token's
-// SHA-256 so that the cache holds no secret.
+// tokenCache remembers valid tokens, keyed by the token's SHA-256 so that
+// the cache holds no secret.
 type tokenCache struct {
-	ttl time.Duration
+	hub *registry.Hub
 	mu  sync.Mutex
 	m   map[[sha256.Size]byte]cachedPrincipal
 }
 
 type cachedPrincipal struct {
 	p     registry.Principal
-	until time.Time
+	at    time.Time
+	epoch uint64
 }
 
-func newTokenCache(ttl time.Duration) *tokenCache {
-	return &tokenCache{ttl: ttl, m: map[[sha256.Size]byte]cachedPrincipal{}}
+func newTokenCache(hub *registry.Hub) *tokenCache {
+	return &tokenCache{hub: hub, m: map[[sha256.Size]byte]cachedPrincipal{}}
+}
+
+// epoch is the hub's token epoch and how long an entry may serve.
+func (c *tokenCache) epoch() (uint64, time.Duration) {
+	if c.hub == nil {
+		return 0, tokenCacheTTL
+	}
+	e, live := c.hub.TokenEpoch()
+	if live {
+		return e, tokenCacheLive
+	}
+	return e, tokenCacheTTL
 }
 
 func (c *tokenCache) get(token string, now time.Time) (registry.Principal, bool) {
 	k := sha256.Sum256([]byte(token))
+	epoch, ttl := c.epoch()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
-	if !ok || !now.Before(e.until) {
+	if !ok || e.epoch != epoch || now.Sub(e.at) >= ttl || (e.p.ExpiresAt != nil && !now.Before(*e.p.ExpiresAt)) {
 		return registry.Principal{}, false
 	}
 	return e.p, true
 }
 
-func (c *tokenCache) put(token string, p registry.Principal, now time.Time) {
+// put remembers a token found valid; epoch is the one read before the
+// lookup, so that a revocation heard during it is not missed.
+func (c *tokenCache) put(token string, p registry.Principal, now time.Time, epoch uint64) {
 	k := sha256.Sum256([]byte(token))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= 100_000 { // drop what has lapsed rather than grow without bound
 		for k, e := range c.m {
-			if !now.Before(e.until) {
+			if now.Sub(e.at) >= tokenCacheLive {
 				delete(c.m, k)
 			}
 		}
 	}
-	c.m[k] = cachedPrincipal{p: p, until: now.Add(c.ttl)}
+	c.m[k] = cachedPrincipal{p: p, at: now, epoch: epoch}
 }

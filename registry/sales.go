@@ -25,6 +25,8 @@ import (
 const (
 	ChannelSale     = "minerights_sale"
 	ChannelDeadline = "minerights_deadline"
+	// ChannelTokens carries the id of a revoked API token.
+	ChannelTokens = "minerights_tokens"
 )
 
 // ErrNotCompliant refuses to announce a parcel that has not passed the

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,6 +93,19 @@ type Hub struct {
 	mu    sync.Mutex
 	sales map[int64]map[chan struct{}]struct{}
 	wakes map[chan struct{}]struct{}
+	// tokens counts the token revocations heard, and every loss of the
+	// listening connection (after which any may have been missed); live is
+	// set while the connection listens.
+	tokens atomic.Uint64
+	live   atomic.Bool
+}
+
+// TokenEpoch returns a number that changes whenever a token may have been
+// revoked since it was last read, and whether revocations are being heard
+// now. A process may remember a valid token as long as the epoch stays and
+// the hub is live.
+func (h *Hub) TokenEpoch() (epoch uint64, live bool) {
+	return h.tokens.Load(), h.live.Load()
 }
 
 // NewHub returns a hub on the store's database; Run starts it.
@@ -111,6 +125,8 @@ func (h *Hub) Run(ctx context.Context) error {
 			return pgx.ConnectConfig(ctx, h.store.pool.Config().ConnConfig.Copy())
 		},
 		LogError: func(ctx context.Context, err error) {
+			h.live.Store(false)
+			h.tokens.Add(1)
 			if ctx.Err() == nil {
 				h.log.Warn("listen", "err", err)
 			}
@@ -119,7 +135,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	l.Handle(ChannelSale, hubHandler{h: h, deadline: false})
 	l.Handle(ChannelDeadline, hubHandler{h: h, deadline: true})
+	l.Handle(ChannelTokens, tokenHandler{h: h})
 	err := l.Listen(ctx)
+	h.live.Store(false)
+	h.tokens.Add(1)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -149,6 +168,23 @@ func (hh hubHandler) HandleNotification(_ context.Context, n *pgconn.Notificatio
 // down is in the tables.
 func (hh hubHandler) HandleBacklog(context.Context, string, *pgx.Conn) error {
 	hh.h.wakeAll(-1, hh.deadline)
+	return nil
+}
+
+// tokenHandler hears token revocations.
+type tokenHandler struct{ h *Hub }
+
+func (th tokenHandler) HandleNotification(context.Context, *pgconn.Notification, *pgx.Conn) error {
+	th.h.tokens.Add(1)
+	return nil
+}
+
+// HandleBacklog runs once the connection listens again: revocations are
+// heard from now on, and any made while it was down are covered by the
+// epoch moving.
+func (th tokenHandler) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	th.h.tokens.Add(1)
+	th.h.live.Store(true)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ type Principal struct {
 	// BidderID is the bidder a bidder token acts for; nil for other roles
 	// and for bidder tokens not linked to a registered bidder.
 	BidderID *int64
+	// ExpiresAt is when the token lapses; nil for never.
+	ExpiresAt *time.Time
 }
 
 func digest(token string) []byte {
@@ -80,9 +83,9 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return p, ErrUnauthenticated
 	}
-	err := s.pool.QueryRow(ctx, `SELECT id, name, role, bidder_id FROM api_token
+	err := s.pool.QueryRow(ctx, `SELECT id, name, role, bidder_id, expires_at FROM api_token
 		WHERE digest = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-		digest(token)).Scan(&p.TokenID, &p.Name, &p.Role, &p.BidderID)
+		digest(token)).Scan(&p.TokenID, &p.Name, &p.Role, &p.BidderID, &p.ExpiresAt)
 	if err != nil {
 		if err = mapErr(err); err == ErrNotFound {
 			return p, ErrUnauthenticated
@@ -92,14 +95,22 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	return p, nil
 }
 
-// RevokeToken makes a token unusable from now on.
+// RevokeToken makes a token unusable from now on, and tells every process
+// (ChannelTokens) to forget the tokens it remembers.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChannelTokens, strconv.FormatInt(id, 10))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("registry: revoke token %d: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("registry: revoke token %d: %w", id, ErrNotFound)
 	}
 	return nil
 }

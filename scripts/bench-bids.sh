@@ -85,7 +85,7 @@ for wl in $WORKLOADS; do
 	urls=""
 	sep="?"; [[ "$url" == *\?* ]] && sep="&"
 	for port in 18301 18302; do
-		DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
+		env ${SERVE_ENV:-} DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
 			>"$DIR/bids-serve-$port.log" 2>&1 &
 		pids+=($!)
 		urls="${urls:+$urls,}http://127.0.0.1:$port"

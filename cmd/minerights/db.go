@@ -46,6 +46,24 @@ func seedData() registry.SeedData {
 
 type tokenCmd struct {
 	Create tokenCreateCmd `cmd:"" help:"Create a bearer token and print it once."`
+	Revoke tokenRevokeCmd `cmd:"" help:"Revoke a token by its id: refused from now on by every serve process."`
+}
+
+type tokenRevokeCmd struct {
+	ID int64 `arg:"" help:"The token's id (the id of its row in api_token, shown in the logs of its requests as role#id)."`
+}
+
+func (c *tokenRevokeCmd) Run(ctx context.Context, g *globals) error {
+	pool, err := g.openPool(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := registry.New(pool).RevokeToken(ctx, c.ID); err != nil {
+		return err
+	}
+	g.log.Info("token revoked", "token_id", c.ID)
+	return nil
 }
 
 type tokenCreateCmd struct {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,6 +63,20 @@ func TestSetUpFromTheCommandLine(t *testing.T) {
 	}
 	if _, err := runCLI(t, env, "token", "create", "--role", "admin", "--name", "x"); err == nil {
 		t.Fatal("unknown role accepted")
+	}
+	var id int64
+	if err := conn.QueryRow(ctx, `SELECT id FROM api_token WHERE name = '规划科'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, env, "token", "revoke", strconv.FormatInt(id, 10)); err != nil {
+		t.Fatal(err)
+	}
+	var revoked bool
+	if err := conn.QueryRow(ctx, `SELECT revoked_at IS NOT NULL FROM api_token WHERE id = $1`, id).Scan(&revoked); err != nil || !revoked {
+		t.Fatalf("token %d revoked: %v, %v", id, revoked, err)
+	}
+	if _, err := runCLI(t, env, "token", "revoke", strconv.FormatInt(id, 10)); err == nil {
+		t.Fatal("revoking a revoked token again succeeded")
 	}
 }
 
