@@ -1,6 +1,8 @@
 package auction
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"regexp"
@@ -51,9 +53,10 @@ func (d day) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.y, d.m, d.
 // caller can refuse to count instead of guessing. The zero Calendar holds no year.
 // A Calendar is immutable and safe for concurrent use.
 type Calendar struct {
-	years map[int]bool
-	off   map[day]string // date → holiday name
-	work  map[day]string // date → holiday the adjusted working day belongs to
+	years   map[int]bool
+	off     map[day]string // date → holiday name
+	work    map[day]string // date → holiday the adjusted working day belongs to
+	digests map[int]string // year → hex SHA-256 of the document it was read from
 }
 
 // CalendarDocument is one year's calendar document as read: the form shared by the files,
@@ -355,13 +358,22 @@ func dateOf(year int, field string, n *yaml.Node) (dateAt, error) {
 // or an adjusted working day that is not a weekend are refused. The error wraps
 // ErrInvalidCalendar and a *CalendarError that names the line and the field.
 func ParseCalendar(docs ...[]byte) (Calendar, error) {
-	c := Calendar{years: map[int]bool{}, off: map[day]string{}, work: map[day]string{}}
+	c := Calendar{years: map[int]bool{}, off: map[day]string{}, work: map[day]string{}, digests: map[int]string{}}
 	for _, b := range docs {
-		if _, err := c.load(b); err != nil {
+		d, err := c.load(b)
+		if err != nil {
 			return Calendar{}, fmt.Errorf("auction: %w: %w", ErrInvalidCalendar, err)
 		}
+		sum := sha256.Sum256(b)
+		c.digests[d.Year] = hex.EncodeToString(sum[:])
 	}
 	return c, nil
+}
+
+// Digests returns, by year, the hex SHA-256 of the document each year was read from: what
+// a count made with the calendar can be traced back to.
+func (c Calendar) Digests() map[int]string {
+	return maps.Clone(c.digests)
 }
 
 // ParseCalendarDocument reads and checks one year's document on its own, as ParseCalendar

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,24 @@ func TestCalendarLoadUnblocksAnnouncement(t *testing.T) {
 	}
 	if st := x.sale(sale.ID).State; st != "announced" && st != "applying" {
 		t.Fatalf("state %s", st)
+	}
+	// The announcement names the calendar documents it was checked with.
+	var notices struct {
+		Items []struct {
+			Kind string `json:"kind"`
+			Body struct {
+				Calendar map[string]string `json:"calendar_sha256"`
+			} `json:"body"`
+		} `json:"items"`
+	}
+	x.must(200, "GET", fmt.Sprintf("/api/v1/sales/%d/notices", sale.ID), "", "").into(t, &notices)
+	if len(notices.Items) != 1 || notices.Items[0].Kind != "announcement" {
+		t.Fatalf("notices %+v", notices.Items)
+	}
+	for _, y := range list.Items {
+		if got := notices.Items[0].Body.Calendar[strconv.Itoa(y.Year)]; got != y.SHA256 || got == "" {
+			t.Errorf("announcement's calendar for %d: %q, want %q", y.Year, got, y.SHA256)
+		}
 	}
 }
 

@@ -826,6 +826,12 @@ func (s *Store) Announce(ctx context.Context, id int64, cal auction.Calendar, w 
 			"method": next.Method, "terms": next.Terms, "windows": next.Windows,
 			"reserve_commitment": next.Reserve.Commitment, "rules": next.Rules.Name,
 		}
+		// The working-day calendar the windows were checked with, year by
+		// year: the SHA-256 of each document (a file or a version loaded
+		// into the database, GET /api/v1/calendars/{year}).
+		if d := cal.Digests(); len(d) > 0 {
+			body["calendar_sha256"] = d
+		}
 		return queueNotice(b, c, 1, "announcement", l.now, body)
 	})
 	if err != nil {
