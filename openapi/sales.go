@@ -666,38 +666,32 @@ func (s *server) registerSales(api huma.API) {
 		})
 	}
 
-	register(api, huma.Operation{
-		OperationID: "issue-confirmation",
-		Method:      http.MethodPost,
-		Path:        "/api/v1/sales/{id}/confirmation",
-		Summary:     "Issue the confirmation letter (成交确认书)",
-		Description: "Due within the rules' confirmation period of the close (default 3 working days); a late letter is recorded as late.",
-		Tags:        []string{"sales"},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict},
-	}, bureau, func(ctx context.Context, in *saleIDIn) (*saleResp, error) {
-		cal, err := s.calendar(ctx)
-		if err != nil {
-			return nil, err
-		}
-		sl, err := s.store.IssueConfirmation(ctx, in.ID, cal, viewerOf(ctx).actor)
-		return s.respondSale(ctx, sl, err)
-	})
-
-	register(api, huma.Operation{
-		OperationID: "start-publicity",
-		Method:      http.MethodPost,
-		Path:        "/api/v1/sales/{id}/publicity",
-		Summary:     "Start the result publicity (公示)",
-		Tags:        []string{"sales"},
-		Errors:      []int{http.StatusNotFound, http.StatusConflict},
-	}, bureau, func(ctx context.Context, in *saleIDIn) (*saleResp, error) {
-		cal, err := s.calendar(ctx)
-		if err != nil {
-			return nil, err
-		}
-		sl, err := s.store.StartPublicity(ctx, in.ID, cal, viewerOf(ctx).actor)
-		return s.respondSale(ctx, sl, err)
-	})
+	// Actions that count working days read the calendar in force first.
+	for _, a := range []struct {
+		id, path, summary, description string
+		fn                             func(context.Context, int64, auction.Calendar, string) (registry.Sale, error)
+	}{
+		{"issue-confirmation", "confirmation", "Issue the confirmation letter (成交确认书)",
+			"Due within the rules' confirmation period of the close (default 3 working days); a late letter is recorded as late.", s.store.IssueConfirmation},
+		{"start-publicity", "publicity", "Start the result publicity (公示)", "", s.store.StartPublicity},
+	} {
+		register(api, huma.Operation{
+			OperationID: a.id,
+			Method:      http.MethodPost,
+			Path:        "/api/v1/sales/{id}/" + a.path,
+			Summary:     a.summary,
+			Description: a.description,
+			Tags:        []string{"sales"},
+			Errors:      []int{http.StatusNotFound, http.StatusConflict},
+		}, bureau, func(ctx context.Context, in *saleIDIn) (*saleResp, error) {
+			cal, err := s.calendar(ctx)
+			if err != nil {
+				return nil, err
+			}
+			sl, err := a.fn(ctx, in.ID, cal, viewerOf(ctx).actor)
+			return s.respondSale(ctx, sl, err)
+		})
+	}
 
 	type objectionIn struct {
 		ID   int64 `path:"id" minimum:"1"`

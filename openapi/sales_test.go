@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"minerights/auction"
 	"minerights/data"
+	"minerights/internal/apitest"
 	"minerights/internal/money"
 	"minerights/internal/testdb"
 	"minerights/openapi"
@@ -89,30 +89,11 @@ func (r reply) into(t *testing.T, v any) {
 // call sends a request to server i; body is JSON text or nil.
 func (x *xfer) call(i int, method, path, token, body string, hdr ...string) reply {
 	x.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, x.urls[i]+path, rd)
+	r, err := apitest.Do(http.DefaultClient, x.urls[i], method, path, token, body, hdr...)
 	if err != nil {
 		x.t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for j := 0; j+1 < len(hdr); j += 2 {
-		req.Header.Set(hdr[j], hdr[j+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		x.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return reply{status: res.StatusCode, header: res.Header, body: b}
+	return reply{status: r.Status, header: r.Header, body: r.Body}
 }
 
 // must sends a request and fails the test unless the status is want.
@@ -549,19 +530,14 @@ func mustHex(t *testing.T, s string) []byte {
 // sale quickly, with a bid rate that does not get in the way of a load.
 func fast(t *testing.T) auction.Rules {
 	t.Helper()
-	b, _ := data.Rules("drill")
-	r, err := auction.ParseRules(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Name = "test"
-	r.AnnouncementLead = auction.Period{Duration: 500 * time.Millisecond}
-	r.ListingPeriod = auction.Period{Duration: 3 * time.Second}
-	r.TimedBiddingDelay = 200 * time.Millisecond
-	r.Countdown = time.Second
-	r.PublicityLength = auction.Period{Duration: 200 * time.Millisecond}
-	r.BidRate = auction.BidRate{Bids: 1000, Per: time.Second}
-	return r
+	return apitest.DrillRules(t, func(r *auction.Rules) {
+		r.AnnouncementLead = auction.Period{Duration: 500 * time.Millisecond}
+		r.ListingPeriod = auction.Period{Duration: 3 * time.Second}
+		r.TimedBiddingDelay = 200 * time.Millisecond
+		r.Countdown = time.Second
+		r.PublicityLength = auction.Period{Duration: 200 * time.Millisecond}
+		r.BidRate = auction.BidRate{Bids: 1000, Per: time.Second}
+	})
 }
 
 // open announces a sale with windows from now and waits until bidding

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"minerights/auction"
-	"minerights/data"
+	"minerights/internal/apitest"
 	"minerights/registry"
 )
 
@@ -18,17 +18,12 @@ import (
 // runs in a few seconds of a test.
 func fastRules(t *testing.T) auction.Rules {
 	t.Helper()
-	b, _ := data.Rules("drill")
-	r, err := auction.ParseRules(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Name = "test"
-	r.AnnouncementLead = auction.Period{Duration: 300 * time.Millisecond}
-	r.ListingPeriod = auction.Period{Duration: 1200 * time.Millisecond}
-	r.TimedBiddingDelay = 300 * time.Millisecond
-	r.Countdown = 900 * time.Millisecond
-	return r
+	return apitest.DrillRules(t, func(r *auction.Rules) {
+		r.AnnouncementLead = auction.Period{Duration: 300 * time.Millisecond}
+		r.ListingPeriod = auction.Period{Duration: 1200 * time.Millisecond}
+		r.TimedBiddingDelay = 300 * time.Millisecond
+		r.Countdown = 900 * time.Millisecond
+	})
 }
 
 func dbNow(t *testing.T, pool *pgxpool.Pool) time.Time {

@@ -11,13 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"minerights/auction"
+	"minerights/internal/apitest"
 	"minerights/internal/testdb"
 	"minerights/registry"
 )
@@ -128,26 +128,8 @@ type client struct {
 }
 
 func (c client) call(base, method, path, token, body string, hdr ...string) (int, []byte, error) {
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	r, err := apitest.Do(c.http, base, method, path, token, body, hdr...)
+	return r.Status, r.Body, err
 }
 
 func (c client) must(want int, base, method, path, token, body string, out any) {

@@ -1,0 +1,70 @@
+// Package apitest holds what the HTTP tests of several packages share: a
+// request helper for the API and the shortened drill rules.
+package apitest
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"minerights/auction"
+	"minerights/data"
+)
+
+// Reply is an HTTP answer read whole.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends method path to the API at base with a bearer token (none when
+// empty), a JSON body (none when empty) and extra headers as name, value
+// pairs, and reads the whole answer.
+func Do(c *http.Client, base, method, path, token, body string, hdr ...string) (Reply, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		return Reply{}, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return Reply{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return Reply{Status: res.StatusCode, Header: res.Header, Body: b}, err
+}
+
+// DrillRules returns the shipped drill rules named "test", changed by edit,
+// for tests that run whole sales in seconds.
+func DrillRules(t testing.TB, edit func(*auction.Rules)) auction.Rules {
+	t.Helper()
+	b, ok := data.Rules("drill")
+	if !ok {
+		t.Fatal("no drill rules")
+	}
+	r, err := auction.ParseRules(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Name = "test"
+	edit(&r)
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
