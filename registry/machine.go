@@ -152,22 +152,12 @@ type cachedMachine struct {
 // round of sales at once is a few thousand).
 const machineCacheSize = 8192
 
-// tag returns the tag cached for the sale, 0 for none.
-func (c *machineCache) tag(id int64) int64 {
+// get returns the machine cached for the sale and its tag; tag 0 for none.
+func (c *machineCache) get(id int64) (tag int64, m auction.Sale) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[id].tag
-}
-
-// get returns the machine cached for the sale under tag.
-func (c *machineCache) get(id, tag int64) (auction.Sale, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[id]
-	if !ok || e.tag != tag {
-		return auction.Sale{}, false
-	}
-	return e.sale, true
+	e := c.m[id]
+	return e.tag, e.sale
 }
 
 func (c *machineCache) put(id, tag int64, m auction.Sale) {

@@ -196,7 +196,7 @@ func (s *Store) lockSale(ctx context.Context, tx pgx.Tx, id int64, extra func(*p
 // current tag. full reads every bidder's counters since the machine; a
 // plain bid reads only the latest bid (see complete).
 func (s *Store) queueLock(b *pgx.Batch, id int64, full bool, extra func(*pgx.Batch) func(pgx.BatchResults) error) func(pgx.BatchResults) (*locked, error) {
-	cached := s.machines.tag(id)
+	cached, cachedBase := s.machines.get(id)
 	b.Queue(`SELECT parcel_id, round, machine_tag, CASE WHEN machine_tag = $2 THEN NULL ELSE machine::text END,
 		audit_seq, audit_head, `+highColumns+` FROM sale WHERE id = $1 FOR UPDATE`, id, cached)
 	b.Queue(`SELECT clock_timestamp()`)
@@ -228,11 +228,8 @@ func (s *Store) queueLock(b *pgx.Batch, id int64, full bool, extra func(*pgx.Bat
 		if err != nil {
 			return nil, err
 		}
-		if raw == nil {
-			var ok bool
-			if l.base, ok = s.machines.get(id, tag); !ok {
-				return nil, fmt.Errorf("sale %d: machine %d not cached", id, tag)
-			}
+		if raw == nil { // the tag is the one cached when the statement was queued
+			l.base = cachedBase
 		} else {
 			if err := json.Unmarshal([]byte(*raw), &l.base); err != nil {
 				return nil, fmt.Errorf("sale %d: decode state: %w", id, err)
