@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"math"
@@ -465,7 +466,7 @@ func TestNewLayerKindWithoutCode(t *testing.T) {
 // parcel cannot be announced until it is checked again.
 func TestStaleReport(t *testing.T) {
 	ctx := context.Background()
-	store, _ := newStore(t, true)
+	store, pool := newStore(t, true)
 	p := parcelByNo(t, store, 4)
 	if problem, _ := store.ComplianceProblem(ctx, p.ID); !strings.HasPrefix(problem, "no compliance report") {
 		t.Errorf("before any report: %q", problem)
@@ -507,6 +508,52 @@ func TestStaleReport(t *testing.T) {
 	}
 	if problem, _ := store.ComplianceProblem(ctx, p.ID); !strings.Contains(problem, "the parcel changed since the report") {
 		t.Errorf("after an edit: %q", problem)
+	}
+	if _, err := store.RunCompliance(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another mining right registered later: a far one changes nothing, one
+	// within the 3-D rule's reach makes the report stale; so does its
+	// withdrawal after a new report, but not a sale moving its status.
+	register := func(name string, g orb.MultiPolygon) registry.Parcel {
+		t.Helper()
+		top, bottom := 900.0, 800.0
+		q, err := store.CreateParcel(ctx, registry.ParcelInput{Name: name, CountyCode: p.CountyCode, Mineral: p.Mineral, Basis: "explored",
+			Geometry: g, ElevationTopM: &top, ElevationBottomM: &bottom, SourceDocument: "test", GeometrySource: registry.GeometryGenerated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	far := parcelByNo(t, store, 11)
+	register("远处新设", far.Geometry)
+	if problem, _ := store.ComplianceProblem(ctx, p.ID); problem != "" {
+		t.Errorf("after a parcel far away: %q", problem)
+	}
+	near := register("邻近新设", p.Geometry)
+	problem, _ = store.ComplianceProblem(ctx, p.ID)
+	if !strings.Contains(problem, fmt.Sprintf("parcel %d (邻近新设), within 300 m, was registered or changed after the report", near.ID)) {
+		t.Errorf("after a parcel nearby: %q", problem)
+	}
+	if _, err := store.RunCompliance(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := store.LatestReport(ctx, p.ID); err != nil || rep.Stale {
+		t.Fatalf("re-checked: %+v, %v", rep, err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE parcel SET status = 'in_sale' WHERE id = $1`, near.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := store.LatestReport(ctx, p.ID); rep.Stale {
+		t.Errorf("a neighbour's sale status made the report stale: %s", rep.StaleReason)
+	}
+	withdrawn := registry.StatusWithdrawn
+	if _, err := store.UpdateParcel(ctx, near.ID, registry.ParcelPatch{Status: &withdrawn}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := store.LatestReport(ctx, p.ID); !rep.Stale || !strings.Contains(rep.StaleReason, "邻近新设") {
+		t.Errorf("after the neighbour's withdrawal: %v %q", rep.Stale, rep.StaleReason)
 	}
 }
 

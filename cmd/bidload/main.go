@@ -148,33 +148,40 @@ func parcels(ctx context.Context, store *registry.Store, n int) ([]int64, error)
 	if len(cells) < n {
 		return nil, fmt.Errorf("only %d cells fit in parcel %d", len(cells), base.ID)
 	}
-	out := make([]int64, 0, n)
-	var mu sync.Mutex
+	// Register every cell before checking any: a parcel registered near a
+	// checked one makes its report stale (the 3-D rule's reach).
+	ids := make([]int64, len(cells))
 	err = parallel(len(cells), 8, func(i int) error {
-		mu.Lock()
-		done := len(out) >= n
-		mu.Unlock()
-		if done {
-			return nil
-		}
 		price := int64(1_000_000)
 		p, err := store.CreateParcel(ctx, registry.ParcelInput{
 			Name: fmt.Sprintf("bench cell %d", i), CountyCode: base.CountyCode, Mineral: base.Mineral, Basis: "explored",
 			Geometry: cells[i], ElevationTopM: &top, ElevationBottomM: &low, StartingPriceYuan: &price,
 			SourceDocument: "bidload", GeometrySource: registry.GeometryGenerated,
 		})
-		if err != nil {
+		ids[i] = p.ID
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, 0, n)
+	var mu sync.Mutex
+	err = parallel(len(ids), 8, func(i int) error {
+		mu.Lock()
+		done := len(out) >= n
+		mu.Unlock()
+		if done {
+			return nil
+		}
+		if _, err := store.RunCompliance(ctx, ids[i]); err != nil {
 			return err
 		}
-		if _, err := store.RunCompliance(ctx, p.ID); err != nil {
-			return err
-		}
-		if why, err := store.ComplianceProblem(ctx, p.ID); err != nil || why != "" {
+		if why, err := store.ComplianceProblem(ctx, ids[i]); err != nil || why != "" {
 			return err // a cell that does not pass is skipped
 		}
 		mu.Lock()
 		if len(out) < n {
-			out = append(out, p.ID)
+			out = append(out, ids[i])
 		}
 		mu.Unlock()
 		return nil
