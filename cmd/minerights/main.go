@@ -29,6 +29,7 @@ func main() {
 type globals struct {
 	DatabaseURL string `name:"database-url" env:"DATABASE_URL" help:"PostgreSQL URL of the primary (postgres://...)."`
 	LogFormat   string `name:"log-format" env:"MINERIGHTS_LOG_FORMAT" enum:"text,json" default:"text" help:"Log format: text or json."`
+	LogLevel    string `name:"log-level" env:"MINERIGHTS_LOG_LEVEL" enum:"debug,info,warn,error" default:"info" help:"Least level logged: debug, info (one line per request), warn or error."`
 
 	stdout io.Writer
 	stderr io.Writer
@@ -71,15 +72,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	c.globals.stdout, c.globals.stderr = stdout, stderr
-	c.globals.log = newLogger(stderr, c.LogFormat)
+	c.globals.log = newLogger(stderr, c.LogFormat, c.LogLevel)
 	return kctx.Run()
 }
 
-func newLogger(w io.Writer, format string) *slog.Logger {
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // kong checked it is one of the names
+	opts := &slog.HandlerOptions{Level: l}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // envResolver makes kong read `env` tags through getenv rather than the

@@ -97,3 +97,26 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		t.Fatalf("flag did not override the environment: %v", err)
 	}
 }
+
+func TestLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		level, format string
+		info, warn    bool
+	}{
+		{"debug", "text", true, true},
+		{"info", "json", true, true},
+		{"warn", "text", false, true},
+		{"error", "json", false, false},
+	} {
+		var b strings.Builder
+		log := newLogger(&b, tc.format, tc.level)
+		log.Info("request")
+		log.Warn("slow")
+		if got := strings.Contains(b.String(), "request"); got != tc.info {
+			t.Errorf("%s: info logged %v, want %v", tc.level, got, tc.info)
+		}
+		if got := strings.Contains(b.String(), "slow"); got != tc.warn {
+			t.Errorf("%s: warn logged %v, want %v", tc.level, got, tc.warn)
+		}
+	}
+}
