@@ -139,18 +139,21 @@ func newMachineTag() int64 {
 // a sale decode its machine once per write rather than once per bid. An
 // entry is never changed: a new write has a new tag.
 type machineCache struct {
-	mu sync.Mutex
-	m  map[int64]cachedMachine
+	mu    sync.Mutex
+	m     map[int64]cachedMachine
+	bytes int
 }
 
 type cachedMachine struct {
-	tag  int64
-	sale auction.Sale
+	tag   int64
+	sale  auction.Sale
+	bytes int
 }
 
-// machineCacheSize bounds the cache; past it the cache starts over (a
-// round of sales at once is a few thousand).
-const machineCacheSize = 8192
+// machineCacheBytes bounds the cache by the size of the machines' JSON;
+// past it the cache starts over. A round of a thousand sales with two
+// bidders each is about 3 MB; a machine with 64 bidders about 13 KB.
+const machineCacheBytes = 32 << 20
 
 // get returns the machine cached for the sale and its tag; tag 0 for none.
 func (c *machineCache) get(id int64) (tag int64, m auction.Sale) {
@@ -160,11 +163,14 @@ func (c *machineCache) get(id int64) (tag int64, m auction.Sale) {
 	return e.tag, e.sale
 }
 
-func (c *machineCache) put(id, tag int64, m auction.Sale) {
+// put caches m, decoded from size bytes of JSON, as the sale's machine
+// under tag.
+func (c *machineCache) put(id, tag int64, m auction.Sale, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= machineCacheSize {
-		c.m = map[int64]cachedMachine{}
+	if c.m == nil || c.bytes+size > machineCacheBytes {
+		c.m, c.bytes = map[int64]cachedMachine{}, 0
 	}
-	c.m[id] = cachedMachine{tag: tag, sale: m}
+	c.bytes += size - c.m[id].bytes
+	c.m[id] = cachedMachine{tag: tag, sale: m, bytes: size}
 }

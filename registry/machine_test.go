@@ -85,3 +85,23 @@ func TestPlainBid(t *testing.T) {
 		}
 	}
 }
+
+func TestMachineCacheBounded(t *testing.T) {
+	var c machineCache
+	if tag, _ := c.get(1); tag != 0 {
+		t.Fatalf("empty cache: tag %d", tag)
+	}
+	c.put(1, 11, auction.Sale{BidCount: 1}, machineCacheBytes/2)
+	c.put(1, 12, auction.Sale{BidCount: 2}, machineCacheBytes/2) // replaces, same budget
+	if tag, m := c.get(1); tag != 12 || m.BidCount != 2 || c.bytes != machineCacheBytes/2 {
+		t.Fatalf("after replacing: tag %d, %+v, %d bytes", tag, m, c.bytes)
+	}
+	c.put(2, 21, auction.Sale{BidCount: 3}, machineCacheBytes/2)
+	if tag, _ := c.get(1); tag != 12 || c.bytes != machineCacheBytes {
+		t.Fatalf("at the budget: tag %d, %d bytes", tag, c.bytes)
+	}
+	c.put(3, 31, auction.Sale{}, 1) // over the budget: starts over
+	if tag, _ := c.get(1); tag != 0 || c.bytes != 1 || len(c.m) != 1 {
+		t.Fatalf("past the budget: tag %d, %d bytes, %d entries", tag, c.bytes, len(c.m))
+	}
+}

@@ -234,7 +234,7 @@ func (s *Store) queueLock(b *pgx.Batch, id int64, full bool, extra func(*pgx.Bat
 			if err := json.Unmarshal([]byte(*raw), &l.base); err != nil {
 				return nil, fmt.Errorf("sale %d: decode state: %w", id, err)
 			}
-			s.machines.put(id, tag, l.base)
+			s.machines.put(id, tag, l.base, len(*raw))
 		}
 		o := overlay{Last: scanHigh(seq, bidder, paddle, amount, at, phase, deadline)}
 		if counts != nil {
