@@ -39,15 +39,7 @@ func TestBidRateFromBidTable(t *testing.T) {
 	}
 	runScheduler(t, store)
 	sleepUntil(t, pool, w.ApplyStart)
-	if _, err := store.Apply(ctx, sl.ID, b.ID, "bidder"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.RecordDeposit(ctx, sl.ID, b.ID, dep, "bureau#1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Qualify(ctx, sl.ID, b.ID, true, "", "bureau#1"); err != nil {
-		t.Fatal(err)
-	}
+	admit(t, store, sl.ID, b.ID, dep)
 	sleepUntil(t, pool, w.BiddingStart)
 	for i, raise := range []int{1, 1} {
 		if _, _, err := store.PlaceBid(ctx, registry.BidRequest{SaleID: sl.ID, BidderID: b.ID, Raise: raise, Actor: "bidder"}); err != nil {

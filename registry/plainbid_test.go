@@ -77,15 +77,7 @@ func TestPlainBidsLeaveTheMachine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := store.Apply(ctx, sl.ID, b.ID, "bidder"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.RecordDeposit(ctx, sl.ID, b.ID, dep, "bureau#1"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.Qualify(ctx, sl.ID, b.ID, true, "", "bureau#1"); err != nil {
-			t.Fatal(err)
-		}
+		admit(t, store, sl.ID, b.ID, dep)
 		bidders = append(bidders, b.ID)
 	}
 	sleepUntil(t, pool, w.BiddingStart)

@@ -71,6 +71,21 @@ func listingWindows(now time.Time, r auction.Rules) auction.Windows {
 	}
 }
 
+// admit applies for the bidder, records its deposit and qualifies it.
+func admit(t *testing.T, store *registry.Store, sale, bidder, deposit int64) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := store.Apply(ctx, sale, bidder, "bidder"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.RecordDeposit(ctx, sale, bidder, deposit, "bureau#1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Qualify(ctx, sale, bidder, true, "", "bureau#1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func runScheduler(t *testing.T, store *registry.Store) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
