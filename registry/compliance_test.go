@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"encoding/json"
@@ -191,7 +192,9 @@ var fixtureWords = map[string][]string{
 func TestConflictFixtures(t *testing.T) {
 	ctx := context.Background()
 	store, pool := newStore(t, true)
-	for _, fx := range conflictFixtures(t) {
+	fixtures := conflictFixtures(t)
+	zonesAround(t, store, fixtures)
+	for _, fx := range fixtures {
 		t.Run(fx.Key, func(t *testing.T) {
 			top, bottom := fx.Top, fx.Bottom
 			rep, err := store.CheckGeometry(ctx, registry.Subject{Name: fx.Key, CountyCode: fx.County, Mineral: "建筑用砂",
@@ -212,22 +215,15 @@ func TestConflictFixtures(t *testing.T) {
 			if !slices.Contains(rep.Reasons, c.Title+": "+c.Statement) {
 				t.Errorf("the report's reasons %q do not carry the check's statement", rep.Reasons)
 			}
-			// The verdict is the worst of the checks; apart from its own, a
-			// fixture may only fail for lying outside a planned mining zone
-			// (fixtures are placed without regard to the zones).
-			want := fx.Expect
+			// The verdict is the worst of the checks, and every other check
+			// passes (zonesAround put each fixture in a planned zone).
 			for _, o := range rep.Checks {
-				if o.Check == c.Check || o.Verdict == registry.VerdictPass {
-					continue
+				if o.Check != c.Check && o.Verdict != registry.VerdictPass {
+					t.Errorf("unrelated check %s is %s: %s", o.Check, o.Verdict, o.Statement)
 				}
-				if o.Check == "layer:mining_zones" {
-					want = registry.VerdictFail
-					continue
-				}
-				t.Errorf("unrelated check %s is %s: %s", o.Check, o.Verdict, o.Statement)
 			}
-			if rep.Verdict != want {
-				t.Errorf("verdict %s, want %s", rep.Verdict, want)
+			if rep.Verdict != fx.Expect {
+				t.Errorf("verdict %s, want %s", rep.Verdict, fx.Expect)
 			}
 			if fx.Hits == "" {
 				return
@@ -255,6 +251,47 @@ func TestConflictFixtures(t *testing.T) {
 				t.Errorf("overlap %v%%, want %v%%", h.OverlapPct, want2/area*100)
 			}
 		})
+	}
+}
+
+// zonesAround loads a version of the planned mining zones with a zone
+// around each fixture but outside-mining-zone: the fixtures are placed
+// without regard to the zones, and each should meet only its own rule.
+func zonesAround(t *testing.T, store *registry.Store, fixtures []fixture) {
+	t.Helper()
+	fc, err := geojson.UnmarshalFeatureCollection(data.Layers()["mining_zones"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outside orb.Bound
+	for _, fx := range fixtures {
+		if fx.Key == "outside-mining-zone" {
+			outside = fx.Geometry.Bound()
+		}
+	}
+	for _, fx := range fixtures {
+		if fx.Key == "outside-mining-zone" {
+			continue
+		}
+		b := fx.Geometry.Bound().Pad(0.002) // about 200 m
+		if b.Intersects(outside) {
+			t.Fatalf("a zone around %s would reach the outside-mining-zone fixture", fx.Key)
+		}
+		f := geojson.NewFeature(b.ToPolygon())
+		f.Properties = geojson.Properties{"id": "test-zone-" + fx.Key, "name": fx.Key + " 规划开采区 (test)",
+			"kind": "规划开采区", "geometry_source": "generated", "county_code": fx.County, "mineral": "建筑用砂", "parcels": []int{}}
+		fc.Append(f)
+	}
+	b, err := fc.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := geo.NewLayerReader(bytes.NewReader(b), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.ImportLayer(context.Background(), registry.LayerImport{Name: "mining_zones", Features: r, Source: "test: zones around the fixtures"}); err != nil {
+		t.Fatal(err)
 	}
 }
 
