@@ -138,8 +138,9 @@ func (s *server) registerCalendars(api huma.API) {
 	type calendarPutOut struct {
 		Body struct {
 			registry.CalendarYear
-			Changed  bool `json:"changed" doc:"false when the document was already in force: nothing new is recorded"`
-			Replaced int  `json:"replaced_version" doc:"The loaded version this one replaces; 0 for a year loaded the first time"`
+			Changed  bool    `json:"changed" doc:"false when the document was already in force: nothing new is recorded"`
+			Replaced int     `json:"replaced_version" doc:"The loaded version this one replaces; 0 for a year loaded the first time"`
+			Affected []int64 `json:"affected_sales" doc:"Sales not yet ended whose announcement was checked with the document this load replaces (the announcement's calendar_sha256): their working-day deadlines were counted with the old dates; review them, and correct windows with a supplementary notice"`
 		}
 	}
 	register(api, huma.Operation{
@@ -172,7 +173,10 @@ func (s *server) registerCalendars(api huma.API) {
 			return nil, calendarProblem(err, "body")
 		}
 		out := &calendarPutOut{}
-		out.Body.CalendarYear, out.Body.Changed, out.Body.Replaced = r.CalendarYear, r.Changed, r.Replaced
+		out.Body.CalendarYear, out.Body.Changed, out.Body.Replaced, out.Body.Affected = r.CalendarYear, r.Changed, r.Replaced, r.Affected
+		if out.Body.Affected == nil {
+			out.Body.Affected = []int64{}
+		}
 		return out, nil
 	})
 	// The body is read as text in every media type it may come in; the JSON

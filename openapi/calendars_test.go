@@ -162,6 +162,25 @@ func TestCalendarLoadUnblocksAnnouncement(t *testing.T) {
 			t.Errorf("announcement's calendar for %d: %q, want %q", y.Year, got, y.SHA256)
 		}
 	}
+
+	// A correction of 2031 names the sale announced with the old dates;
+	// 2030 unchanged names none.
+	var corrected struct {
+		Version  int     `json:"version"`
+		Changed  bool    `json:"changed"`
+		Affected []int64 `json:"affected_sales"`
+	}
+	r = x.send(0, "PUT", "/api/v1/calendars/2031", x.bureau, "text/yaml", calendarFixture(t, 2031)+"\n# corrected\n")
+	r.into(t, &corrected)
+	if r.status != 200 || corrected.Version != 2 || !corrected.Changed || !slices.Equal(corrected.Affected, []int64{sale.ID}) {
+		t.Fatalf("correcting 2031: %d %s", r.status, r.body)
+	}
+	r = x.send(0, "PUT", "/api/v1/calendars/2030", x.bureau, "text/yaml", calendarFixture(t, 2030))
+	corrected.Affected = nil
+	r.into(t, &corrected)
+	if r.status != 200 || corrected.Changed || corrected.Affected == nil || len(corrected.Affected) != 0 {
+		t.Fatalf("2030 again: %d %s", r.status, r.body)
+	}
 }
 
 // TestCalendarLoadForTodaysAnnouncement: with the default rules, an

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -88,6 +89,10 @@ type CalendarPut struct {
 	Changed bool
 	// Replaced is the version it replaced, 0 for a year loaded the first time.
 	Replaced int
+	// Affected are the sales, not yet ended, whose announcement was checked
+	// with the document this load replaces (its calendar_sha256 for the
+	// year): their working-day deadlines were counted with the old dates.
+	Affected []int64
 }
 
 func digestHex(b []byte) string {
@@ -156,12 +161,26 @@ func (s *Store) putCalendars(ctx context.Context, files CalendarFiles, want []in
 		}
 		for i, doc := range docs {
 			d := parsed[i]
+			old := files.docs[d.Year]
 			if cur, ok := loaded[d.Year]; ok {
 				if cur.document == string(doc) {
 					out[i].CalendarYear = cur.year(files)
 					continue
 				}
 				out[i].Replaced = cur.version
+				old = []byte(cur.document)
+			}
+			if old != nil {
+				rows, err := tx.Query(ctx, `SELECT s.id FROM sale s JOIN sale_notice n ON n.sale_id = s.id AND n.kind = 'announcement'
+					WHERE n.body->'calendar_sha256'->>$1 = $2
+						AND s.state NOT IN ('contracted', 'failed', 'terminated', 'defaulted')
+					ORDER BY s.id`, strconv.Itoa(d.Year), digestHex(old))
+				if err != nil {
+					return err
+				}
+				if out[i].Affected, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+					return err
+				}
 			}
 			out[i].Changed = true
 			out[i].CalendarYear = CalendarYear{Year: d.Year, Origin: CalendarFromDatabase, Source: d.Source, Holidays: len(d.Holidays),

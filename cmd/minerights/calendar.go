@@ -79,6 +79,9 @@ func (c *calendarLoadCmd) Run(ctx context.Context, g *globals) error {
 		}
 		fmt.Fprintf(g.stdout, "%d: version %d in force (%s): holidays %d, source %s, sha256 %s, from %s\n",
 			p.Year, p.Version, what, p.Holidays, p.Source, p.SHA256, fileOf[p.Year])
+		if len(p.Affected) > 0 {
+			fmt.Fprintf(g.stdout, "%d: sales announced with the replaced dates, to review: %v\n", p.Year, p.Affected)
+		}
 	}
 	return nil
 }
