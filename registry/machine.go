@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -53,6 +54,21 @@ type overlay struct {
 const countsSQL = `(SELECT json_object_agg(c.bidder_id, c.n) FROM (
 	SELECT b.bidder_id, count(*) AS n FROM bid b
 	WHERE b.sale_id = s.id AND b.seq > s.machine_bid_count GROUP BY b.bidder_id) c)`
+
+// countsQuery reads countsSQL of sale $1 as text.
+const countsQuery = `SELECT ` + countsSQL + `::text FROM sale s WHERE s.id = $1`
+
+// decodeCounts reads countsSQL's value; NULL is no bids since the machine.
+func decodeCounts(raw *string) (map[string]int, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var counts map[string]int
+	if err := json.Unmarshal([]byte(*raw), &counts); err != nil {
+		return nil, fmt.Errorf("decode bid counts: %w", err)
+	}
+	return counts, nil
+}
 
 // overlaySQL reads a sale's overlay as one JSON value (NULL when the
 // machine holds every bid) for the sale s in the enclosing statement, in

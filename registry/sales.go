@@ -193,15 +193,16 @@ func (s *Store) lockSale(ctx context.Context, tx pgx.Tx, id int64, extra func(*p
 // queueLock queues lockSale's statements into b (after whatever b already
 // holds, such as a BEGIN) and returns the reader of their results. The
 // machine travels only when this process has not decoded it under its
-// current tag. full reads every bidder's counters since the machine; a
-// plain bid reads only the latest bid (see complete).
+// current tag. The latest bid comes from the sale row; full also reads
+// every bidder's counters since the machine, which a plain bid does without
+// (see complete).
 func (s *Store) queueLock(b *pgx.Batch, id int64, full bool, extra func(*pgx.Batch) func(pgx.BatchResults) error) func(pgx.BatchResults) (*locked, error) {
 	cached, cachedBase := s.machines.get(id)
 	b.Queue(`SELECT parcel_id, round, machine_tag, CASE WHEN machine_tag = $2 THEN NULL ELSE machine::text END,
 		audit_seq, audit_head, `+highColumns+` FROM sale WHERE id = $1 FOR UPDATE`, id, cached)
 	b.Queue(`SELECT clock_timestamp()`)
 	if full {
-		b.Queue(`SELECT `+countsSQL+`::text FROM sale s WHERE s.id = $1`, id)
+		b.Queue(countsQuery, id)
 	}
 	var read func(pgx.BatchResults) error
 	if extra != nil {
@@ -237,10 +238,8 @@ func (s *Store) queueLock(b *pgx.Batch, id int64, full bool, extra func(*pgx.Bat
 			s.machines.put(id, tag, l.base, len(*raw))
 		}
 		o := overlay{Last: scanHigh(seq, bidder, paddle, amount, at, phase, deadline)}
-		if counts != nil {
-			if err := json.Unmarshal([]byte(*counts), &o.Counts); err != nil {
-				return nil, fmt.Errorf("sale %d: decode bid counts: %w", id, err)
-			}
+		if o.Counts, err = decodeCounts(counts); err != nil {
+			return nil, fmt.Errorf("sale %d: %w", id, err)
 		}
 		l.last = o.Last
 		l.m = withOverlay(l.base, o)
@@ -257,16 +256,14 @@ func (l *locked) complete(ctx context.Context, q interface {
 		return nil
 	}
 	var raw *string
-	if err := q.QueryRow(ctx, `SELECT `+countsSQL+`::text FROM sale s WHERE s.id = $1`, l.id).Scan(&raw); err != nil {
+	if err := q.QueryRow(ctx, countsQuery, l.id).Scan(&raw); err != nil {
 		return err
 	}
-	o := overlay{Last: l.last}
-	if raw != nil {
-		if err := json.Unmarshal([]byte(*raw), &o.Counts); err != nil {
-			return err
-		}
+	counts, err := decodeCounts(raw)
+	if err != nil {
+		return err
 	}
-	l.m, l.full = withOverlay(l.base, o), true
+	l.m, l.full = withOverlay(l.base, overlay{Last: l.last, Counts: counts}), true
 	return nil
 }
 
@@ -423,32 +420,31 @@ func parcelStatus(st auction.State) string {
 
 // project writes what an event means into the relational tables.
 func project(b *pgx.Batch, saleID int64, ev auction.Event, key bidKey) {
-	bidder := mustBidderID
 	switch e := ev.(type) {
 	case auction.BidderApplied:
 		b.Queue(`INSERT INTO sale_participant (sale_id, bidder_id, paddle, applied_at) VALUES ($1, $2, $3, $4)`,
-			saleID, bidder(e.Bidder), e.Paddle, e.At)
+			saleID, mustBidderID(e.Bidder), e.Paddle, e.At)
 	case auction.BidderQualified:
-		b.Queue(`UPDATE sale_participant SET qualified = true, rejection = NULL WHERE sale_id = $1 AND bidder_id = $2`, saleID, bidder(e.Bidder))
+		b.Queue(`UPDATE sale_participant SET qualified = true, rejection = NULL WHERE sale_id = $1 AND bidder_id = $2`, saleID, mustBidderID(e.Bidder))
 	case auction.BidderDisqualified:
-		b.Queue(`UPDATE sale_participant SET qualified = false, rejection = $3 WHERE sale_id = $1 AND bidder_id = $2`, saleID, bidder(e.Bidder), e.Reason)
+		b.Queue(`UPDATE sale_participant SET qualified = false, rejection = $3 WHERE sale_id = $1 AND bidder_id = $2`, saleID, mustBidderID(e.Bidder), e.Reason)
 	case auction.DepositRecorded:
 		b.Queue(`INSERT INTO deposit_entry (sale_id, bidder_id, kind, amount_yuan, at) VALUES ($1, $2, 'payment', $3, $4)`,
-			saleID, bidder(e.Bidder), e.Amount, e.At)
+			saleID, mustBidderID(e.Bidder), e.Amount, e.At)
 	case auction.DepositsReleased:
 		for _, r := range e.Refunds {
 			b.Queue(`INSERT INTO deposit_entry (sale_id, bidder_id, kind, amount_yuan, at) VALUES ($1, $2, 'refund', $3, $4)`,
-				saleID, bidder(r.Bidder), r.Amount, e.At)
+				saleID, mustBidderID(r.Bidder), r.Amount, e.At)
 		}
 	case auction.WinnerDefaulted:
 		if e.Forfeited > 0 {
 			b.Queue(`INSERT INTO deposit_entry (sale_id, bidder_id, kind, amount_yuan, at) VALUES ($1, $2, 'forfeit', $3, $4)`,
-				saleID, bidder(e.Bidder), e.Forfeited, e.At)
+				saleID, mustBidderID(e.Bidder), e.Forfeited, e.At)
 		}
 	case auction.ContractSigned:
 		if e.DepositCredited > 0 {
 			b.Queue(`INSERT INTO deposit_entry (sale_id, bidder_id, kind, amount_yuan, at) VALUES ($1, $2, 'credit', $3, $4)`,
-				saleID, bidder(e.Winner.Bidder), e.DepositCredited, e.At)
+				saleID, mustBidderID(e.Winner.Bidder), e.DepositCredited, e.At)
 		}
 	case auction.BidAccepted:
 		queueBid(b, saleID, e.Bid, e.PreviousHigh, e.Deadline, 0, key)

@@ -125,8 +125,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			return pgx.ConnectConfig(ctx, h.store.pool.Config().ConnConfig.Copy())
 		},
 		LogError: func(ctx context.Context, err error) {
-			h.live.Store(false)
-			h.tokens.Add(1)
+			h.deaf()
 			if ctx.Err() == nil {
 				h.log.Warn("listen", "err", err)
 			}
@@ -137,8 +136,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	l.Handle(ChannelDeadline, hubHandler{h: h, deadline: true})
 	l.Handle(ChannelTokens, tokenHandler{h: h})
 	err := l.Listen(ctx)
-	h.live.Store(false)
-	h.tokens.Add(1)
+	h.deaf()
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -169,6 +167,13 @@ func (hh hubHandler) HandleNotification(_ context.Context, n *pgconn.Notificatio
 func (hh hubHandler) HandleBacklog(context.Context, string, *pgx.Conn) error {
 	hh.h.wakeAll(-1, hh.deadline)
 	return nil
+}
+
+// deaf records that revocations may go unheard: the connection is lost or
+// closed.
+func (h *Hub) deaf() {
+	h.live.Store(false)
+	h.tokens.Add(1)
 }
 
 // tokenHandler hears token revocations.
