@@ -848,11 +848,11 @@ func (s *server) registerAudit(api huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/api/v1/audit",
 		Summary:     "Verify the audit log",
-		Description: "Re-checks every sale's hash chain and the global checkpoints over the chain heads, and re-derives each closed sale's winner from its bids alone. `ok` is false with the problems listed when anything was altered.",
+		Description: "Re-checks every sale's hash chain and the global checkpoints over the chain heads, and re-derives each closed sale's winner from its bids alone. `ok` is false with the problems listed when anything was altered. Each call verifies what was appended since the last one and re-reads a bounded slice of the older history in rotation (`entries_read`); `minerights audit verify` reads everything.",
 		Tags:        []string{"audit"},
 		Errors:      []int{http.StatusNotFound},
 	}, public, func(ctx context.Context, in *auditIn) (*auditOut, error) {
-		rep, err := s.store.VerifyAudit(ctx, in.SaleID)
+		rep, err := s.store.CheckAudit(ctx, in.SaleID)
 		if err != nil {
 			return nil, err
 		}
@@ -876,9 +876,12 @@ func (s *server) registerAudit(api huma.API) {
 	}
 	type entryOut struct {
 		SaleEvent
-		PrevHash string `json:"prev_hash"`
-		Hash     string `json:"hash"`
-		Redacted bool   `json:"redacted" doc:"Bidder identities removed: the hash covers the full entry, which the bureau can read"`
+		RecordedAt time.Time `json:"recorded_at" doc:"When the entry was written (hashed)"`
+		PrevHash   string    `json:"prev_hash"`
+		Hash       string    `json:"hash"`
+		View       string    `json:"view" enum:"whole,redacted,received,nothing" doc:"How much of the entry the caller sees (docs/transfer.md, who sees what): whole, without identities, only that a sealed bid was received, or nothing but its sequence, kind, time and hashes"`
+		Redacted   bool      `json:"redacted" doc:"Something of the entry is withheld: the hash covers the whole entry, which the bureau can read"`
+		Salt       string    `json:"salt,omitempty" doc:"The entry's salt in hex, shown with a whole entry only: with it the caller can recompute the hash (registry.EntryHash)"`
 	}
 	type entriesOut struct {
 		Body struct {
@@ -890,10 +893,11 @@ func (s *server) registerAudit(api huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/api/v1/sales/{id}/audit",
 		Summary:     "A sale's audit chain",
+		Description: "Every entry of the sale's hash chain, each as the caller may see it (the same rule as the event stream). An entry seen whole comes with its salt, so its hash can be recomputed; `GET /api/v1/audit` verifies the whole chain for anyone.",
 		Tags:        []string{"audit"},
 		Errors:      []int{http.StatusNotFound},
 	}, public, func(ctx context.Context, in *entriesIn) (*entriesOut, error) {
-		_, v, err := s.visibleSale(ctx, in.ID)
+		sl, v, err := s.visibleSale(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -901,12 +905,20 @@ func (s *server) registerAudit(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
+		r, phase := v.reader(), auction.PhaseOf(sl.Machine)
 		out := &entriesOut{}
 		out.Body.Items = []entryOut{}
 		for _, e := range es {
-			out.Body.Items = append(out.Body.Items, entryOut{
-				SaleEvent: eventOut(e, v.bureau), PrevHash: fmt.Sprintf("%x", e.PrevHash), Hash: fmt.Sprintf("%x", e.Hash), Redacted: !v.bureau,
-			})
+			ev, level, ok := eventOut(e, r, phase)
+			if !ok {
+				ev = SaleEvent{Seq: e.Seq, Kind: e.Kind, At: e.At}
+			}
+			o := entryOut{SaleEvent: ev, RecordedAt: e.RecordedAt, PrevHash: fmt.Sprintf("%x", e.PrevHash), Hash: fmt.Sprintf("%x", e.Hash),
+				View: level.String(), Redacted: level != auction.Whole}
+			if level == auction.Whole && e.Salt != nil {
+				o.Salt = fmt.Sprintf("%x", e.Salt)
+			}
+			out.Body.Items = append(out.Body.Items, o)
 		}
 		return out, nil
 	})

@@ -1,7 +1,6 @@
 package openapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,13 +10,15 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"minerights/auction"
 	"minerights/registry"
 )
 
 // SaleEvent is one message of a sale's live stream: an audit entry of the
 // sale. The SSE id is Seq, so a client that reconnects with Last-Event-ID
-// misses nothing. Outside the bureau, bidder identities are removed from
-// Data: bidders appear by paddle number.
+// misses nothing. Each reader sees what auction.Visible allows: outside the
+// bureau bidders appear by paddle number, a sealed tender bid only as
+// received until the opening, and some entries not at all.
 type SaleEvent struct {
 	Seq   int64           `json:"seq"`
 	Kind  string          `json:"kind" example:"bid-accepted" doc:"bid-accepted, countdown-restarted, listing-closed, timed-bidding-started, sale-sold, sale-failed, ..."`
@@ -26,50 +27,31 @@ type SaleEvent struct {
 	Data  json.RawMessage `json:"data" doc:"The event as package auction records it"`
 }
 
-// redact removes every "bidder" and "by" member from an event's JSON,
-// recursively: other bidders and the public see paddle numbers only.
-func redact(raw json.RawMessage) json.RawMessage {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return json.RawMessage(`{}`)
-	}
-	var walk func(any) any
-	walk = func(x any) any {
-		switch t := x.(type) {
-		case map[string]any:
-			delete(t, "bidder")
-			delete(t, "by")
-			for k, e := range t {
-				t[k] = walk(e)
-			}
-		case []any:
-			for i, e := range t {
-				t[i] = walk(e)
-			}
+// reader is what the caller is to auction.Visible.
+func (v viewer) reader() auction.Viewer {
+	switch auction.RoleOf(v.actor) {
+	case registry.RoleBureau:
+		return auction.Viewer{Audience: auction.AudienceBureau, Actor: v.actor}
+	case registry.RoleBidder:
+		r := auction.Viewer{Audience: auction.AudienceBidder, Actor: v.actor}
+		if v.bidder != 0 {
+			r.Bidder = registry.BidderKey(v.bidder)
 		}
-		return x
+		return r
+	case registry.RolePlanner:
+		return auction.Viewer{Audience: auction.AudiencePlanner, Actor: v.actor}
 	}
-	b, _ := json.Marshal(walk(v))
-	return b
+	return auction.Viewer{Audience: auction.AudiencePublic}
 }
 
-func roleOf(actor string) string {
-	for i := range actor {
-		if actor[i] == '#' {
-			return actor[:i]
-		}
+// eventOut is what reader r sees of entry e in phase p (auction.Visible
+// decides); false when r sees nothing of it.
+func eventOut(e registry.AuditEntry, r auction.Viewer, p auction.Phase) (SaleEvent, auction.Level, bool) {
+	view, ok := auction.Visible(e.Kind, e.Actor, e.Data, r, p)
+	if !ok {
+		return SaleEvent{}, auction.Nothing, false
 	}
-	return actor
-}
-
-func eventOut(e registry.AuditEntry, bureau bool) SaleEvent {
-	ev := SaleEvent{Seq: e.Seq, Kind: e.Kind, At: e.At, Actor: e.Actor, Data: e.Data}
-	if !bureau {
-		ev.Actor, ev.Data = roleOf(e.Actor), redact(e.Data)
-	}
-	return ev
+	return SaleEvent{Seq: e.Seq, Kind: e.Kind, At: e.At, Actor: view.Actor, Data: view.Data}, view.Level, true
 }
 
 func (s *server) registerEvents(api huma.API) {
@@ -92,21 +74,23 @@ func (s *server) registerEvents(api huma.API) {
 			Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}},
 		}},
 	}, public, func(ctx context.Context, in *eventsIn) (*huma.StreamResponse, error) {
-		_, v, err := s.visibleSale(ctx, in.ID)
+		sl, v, err := s.visibleSale(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
 		after := max(in.LastEventID, in.After)
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
-			s.stream(hctx, in.ID, after, v.bureau)
+			s.stream(hctx, in.ID, after, v.reader(), auction.PhaseOf(sl.Machine))
 		}}, nil
 	})
 }
 
 // stream sends the sale's audit entries after `after` and then every new
 // one, woken by the hub (or a poll when there is none), until the client
-// leaves or the process drains.
-func (s *server) stream(hctx huma.Context, id, after int64, bureau bool) {
+// leaves or the process drains. Each entry is sent as reader r may see it,
+// with the phase moved on by the entries themselves (the close opens sealed
+// bids); an entry r may not see is not sent.
+func (s *server) stream(hctx huma.Context, id, after int64, r auction.Viewer, phase auction.Phase) {
 	ctx := hctx.Context()
 	hctx.SetHeader("Content-Type", "text/event-stream")
 	hctx.SetHeader("Cache-Control", "no-cache")
@@ -134,11 +118,16 @@ func (s *server) stream(hctx huma.Context, id, after int64, bureau bool) {
 			return
 		}
 		for _, e := range entries {
-			b, _ := json.Marshal(eventOut(e, bureau))
+			phase = phase.Next(e.Kind, e.Data)
+			after = e.Seq
+			ev, _, ok := eventOut(e, r, phase)
+			if !ok {
+				continue
+			}
+			b, _ := json.Marshal(ev)
 			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, b); err != nil {
 				return
 			}
-			after = e.Seq
 		}
 		if len(entries) == 500 {
 			continue

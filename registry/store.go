@@ -41,10 +41,11 @@ type Store struct {
 	pool     *pgxpool.Pool
 	replica  *replica
 	machines *machineCache
+	audit    *auditCache
 }
 
 // New returns a Store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, machines: &machineCache{}} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, machines: &machineCache{}, audit: newAuditCache()} }
 
 // Pool exposes the pool for health checks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -147,8 +147,8 @@ SELECT sale_id, seq, bidder_id, paddle, amount_yuan, previous_high_yuan, phase, 
 SELECT seq, at FROM (SELECT seq, at FROM bid WHERE sale_id = :sale AND bidder_id = :bidder ORDER BY seq DESC LIMIT 16) r ORDER BY seq;
 \endpipeline
 \startpipeline
-INSERT INTO audit_event (sale_id, seq, kind, at, recorded_at, actor, data, prev_hash, hash)
-	SELECT id, audit_seq + u.n, u.kind, clock_timestamp(), clock_timestamp(), 'pgbench', u.d, audit_head, sha256(audit_head || convert_to(u.d::text, 'UTF8'))
+INSERT INTO audit_event (sale_id, seq, kind, at, recorded_at, actor, data, prev_hash, hash, salt)
+	SELECT id, audit_seq + u.n, u.kind, clock_timestamp(), clock_timestamp(), 'pgbench', u.d, audit_head, sha256(audit_head || convert_to(u.d::text, 'UTF8')), decode(md5(random()::text || u.n), 'hex')
 	FROM sale, LATERAL (VALUES
 		(1, 'bid-accepted', jsonb_build_object('bid', jsonb_build_object('seq', bid_count + 1, 'bidder', :bidder::text, 'paddle', 1,
 			'amount', coalesce(high_yuan, 0) + increment_yuan, 'at', clock_timestamp(), 'phase', 'timed_bidding'),
