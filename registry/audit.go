@@ -295,4 +295,3 @@ func scanCheckpoint(row pgx.CollectableRow) (Checkpoint, error) {
 	}
 	return c, json.Unmarshal([]byte(heads), &c.Heads)
 }
-

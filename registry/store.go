@@ -45,7 +45,9 @@ type Store struct {
 }
 
 // New returns a Store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, machines: &machineCache{}, audit: newAuditCache()} }
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, machines: &machineCache{}, audit: newAuditCache()}
+}
 
 // Pool exposes the pool for health checks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
