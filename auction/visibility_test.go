@@ -3,6 +3,7 @@ package auction
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +181,47 @@ func TestPhaseNext(t *testing.T) {
 	}
 	if p = (Phase{}).Next("sale-failed", s["sale-failed"]); !p.Opened || p.Winner != "" {
 		t.Fatalf("after sale-failed: %+v", p)
+	}
+}
+
+// visibilityMarkdown renders the rule table as docs/transfer.md shows it.
+func visibilityMarkdown() string {
+	cell := func(l Levels) string {
+		if l.Sealed == l.Opened {
+			return l.Sealed.String()
+		}
+		return l.Sealed.String() + " → " + l.Opened.String()
+	}
+	var b strings.Builder
+	b.WriteString("| kind | concerns | public | other bidder | planner | bidder concerned | bureau | also removed |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, k := range Kinds() {
+		r := rules[k]
+		subject := r.Subject
+		if subject == "" {
+			subject = "—"
+		}
+		hide := strings.Join(r.Hide, ", ")
+		if hide == "" {
+			hide = "—"
+		}
+		concerned := cell(r.Concerned)
+		if r.Subject == "" {
+			concerned = "—"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", k, subject, cell(r.Public), cell(r.Other), cell(r.Planner), concerned, cell(r.Bureau), hide)
+	}
+	return b.String()
+}
+
+// TestVisibilityDocumented keeps the table of docs/transfer.md ("Who sees
+// what") the table of the code.
+func TestVisibilityDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/transfer.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := visibilityMarkdown(); !strings.Contains(string(doc), want) {
+		t.Errorf("docs/transfer.md does not hold the visibility table as the code has it; put this there:\n%s", want)
 	}
 }
