@@ -36,7 +36,7 @@ func attackRules(t *testing.T) auction.Rules {
 	t.Helper()
 	return apitest.DrillRules(t, func(r *auction.Rules) {
 		r.AnnouncementLead = auction.Period{Duration: 500 * time.Millisecond}
-		r.ListingPeriod = auction.Period{Duration: 8 * time.Second}
+		r.ListingPeriod = auction.Period{Duration: 12 * time.Second}
 		r.TimedBiddingDelay = 200 * time.Millisecond
 		r.Countdown = time.Second
 		r.PublicityLength = auction.Period{Duration: 3 * time.Second}
@@ -215,10 +215,10 @@ func TestAttackSecrecy(t *testing.T) {
 	var wg sync.WaitGroup
 	var tenderStart, listingStart time.Time
 	for _, f := range []func(){
-		func() { tenderStart = x.announceFor(tender.ID, "tender", 8*time.Second, []registered{A, B, C}, nil, "") },
-		func() { listingStart = x.announceFor(listing.ID, "listing", 8*time.Second, []registered{A, B}, &D, reason) },
+		func() { tenderStart = x.announceFor(tender.ID, "tender", 12*time.Second, []registered{A, B, C}, nil, "") },
+		func() { listingStart = x.announceFor(listing.ID, "listing", 12*time.Second, []registered{A, B}, &D, reason) },
 		func() { x.announceFor(auc.ID, "auction", 0, []registered{A, B, C}, nil, "") },
-		func() { x.announceFor(ended.ID, "listing", 8*time.Second, nil, nil, "") },
+		func() { x.announceFor(ended.ID, "listing", 12*time.Second, nil, nil, "") },
 	} {
 		wg.Add(1)
 		go func() { defer wg.Done(); f() }()
@@ -295,11 +295,14 @@ func TestAttackSecrecy(t *testing.T) {
 		}
 		var mu sync.Mutex
 		var rg sync.WaitGroup
+		slots := make(chan struct{}, 3) // a few readers at a time: other tests share the machine
 		for _, a := range readers {
 			for _, id := range live {
 				rg.Add(1)
 				go func() {
 					defer rg.Done()
+					slots <- struct{}{}
+					defer func() { <-slots }()
 					ways := map[string]string{}
 					var items struct{ Items []auditItem }
 					r := x.call(0, "GET", fmt.Sprintf("/api/v1/sales/%d/audit?limit=5000", id), a.token, "")

@@ -420,8 +420,12 @@ func (s *Store) verifyCheckpoints(ctx context.Context, after int64, limit int) (
 }
 
 // DefaultAuditRecheck is how many old audit entries (and checkpoint heads)
-// CheckAudit re-reads per call, beside everything new.
-const DefaultAuditRecheck = 5000
+// CheckAudit re-reads per call, beside everything new. A chain costs
+// chainCost entries beside its own, for its transaction and its queries.
+const (
+	DefaultAuditRecheck = 2000
+	chainCost           = 100
+)
 
 // auditCache is what CheckAudit verified so far in this process.
 type auditCache struct {
@@ -502,13 +506,13 @@ func (s *Store) CheckAudit(ctx context.Context, saleID int64) (AuditReport, erro
 			start = 0
 		}
 		var spent int64
-		for i := 0; i < len(heads) && (i == 0 || spent+heads[(start+i)%len(heads)].seq <= budget); i++ {
+		for i := 0; i < len(heads) && (i == 0 || spent+heads[(start+i)%len(heads)].seq+chainCost <= budget); i++ {
 			h := heads[(start+i)%len(heads)]
 			st, n, err := s.verifySale(ctx, h.id, nil)
 			if err != nil {
 				return rep, err
 			}
-			c.chains[h.id], rep.Read, spent, c.scrub = st, rep.Read+n, spent+n, h.id
+			c.chains[h.id], rep.Read, spent, c.scrub = st, rep.Read+n, spent+n+chainCost, h.id
 		}
 	}
 	for _, h := range heads {
