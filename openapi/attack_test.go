@@ -215,8 +215,12 @@ func TestAttackSecrecy(t *testing.T) {
 	var wg sync.WaitGroup
 	var tenderStart, listingStart time.Time
 	for _, f := range []func(){
-		func() { tenderStart = x.announceFor(tender.ID, "tender", 12*time.Second, []registered{A, B, C}, nil, "") },
-		func() { listingStart = x.announceFor(listing.ID, "listing", 12*time.Second, []registered{A, B}, &D, reason) },
+		func() {
+			tenderStart = x.announceFor(tender.ID, "tender", 12*time.Second, []registered{A, B, C}, nil, "")
+		},
+		func() {
+			listingStart = x.announceFor(listing.ID, "listing", 12*time.Second, []registered{A, B}, &D, reason)
+		},
 		func() { x.announceFor(auc.ID, "auction", 0, []registered{A, B, C}, nil, "") },
 		func() { x.announceFor(ended.ID, "listing", 12*time.Second, nil, nil, "") },
 	} {
