@@ -24,7 +24,7 @@ func BenchmarkAuditVerification(b *testing.B) {
 	ctx := context.Background()
 	db := testdb.Seeded(b)
 	store := db.Store
-	rules := apitest.DrillRules(b, nil)
+	rules := apitest.DrillRules(b, func(*auction.Rules) {})
 	parcels, _, err := store.ListParcels(ctx, registry.ParcelFilter{})
 	if err != nil {
 		b.Fatal(err)
