@@ -44,13 +44,13 @@ func attackRules(t *testing.T) auction.Rules {
 	})
 }
 
-// announceFor announces a sale with bidding from now+2 s for `bidding`
+// announceFor announces a sale with bidding from now+4 s for `bidding`
 // (none for an auction), admits the bidders (apply, deposit, qualify) and
 // refuses `refused` after it applied, with reason.
 func (x *xfer) announceFor(id int64, method string, bidding time.Duration, admitted []registered, refused *registered, reason string) time.Time {
 	x.t.Helper()
 	now := x.dbNow()
-	start := now.Add(2 * time.Second)
+	start := now.Add(4 * time.Second)
 	w := map[string]any{"apply_start": now.Add(time.Second), "apply_end": start, "deposit_deadline": start, "bidding_start": start}
 	if method != "auction" {
 		w["bidding_end"] = start.Add(bidding)

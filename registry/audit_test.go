@@ -79,6 +79,19 @@ func bruteForce(t *testing.T, e registry.AuditEntry, max int64) (string, bool) {
 	return "", false
 }
 
+// roomyWindows are listingWindows with applications open for apply: the
+// admissions of a few bidders fit in it on a loaded machine.
+func roomyWindows(now time.Time, r auction.Rules, apply time.Duration) auction.Windows {
+	start := now.Add(time.Second + apply)
+	return auction.Windows{
+		ApplyStart:      now.Add(time.Second),
+		ApplyEnd:        start,
+		DepositDeadline: start,
+		BiddingStart:    start,
+		BiddingEnd:      start.Add(r.ListingPeriod.Duration),
+	}
+}
+
 // TestAuditSaltsHideIdentities runs a listing with bidders acting through
 // tokens: during the sale a brute force over every bidder and token id finds
 // nothing in the published hashes (and finds the identity at once in the
@@ -106,7 +119,7 @@ func TestAuditSaltsHideIdentities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := listingWindows(dbNow(t, pool), rules)
+	w := roomyWindows(dbNow(t, pool), rules, 3*time.Second)
 	if _, err := store.Announce(ctx, sl.ID, auction.Calendar{}, w, "bureau#3"); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +272,7 @@ func TestVerifyDuringBids(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := listingWindows(dbNow(t, pool), rules)
+	w := roomyWindows(dbNow(t, pool), rules, 4*time.Second)
 	if _, err := store.Announce(ctx, sl.ID, auction.Calendar{}, w, "bureau#1"); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +362,7 @@ func TestCheckAuditIncremental(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w = listingWindows(dbNow(t, pool), rules)
+		w = roomyWindows(dbNow(t, pool), rules, time.Minute)
 		if _, err := store.Announce(ctx, sl.ID, auction.Calendar{}, w, "bureau#1"); err != nil {
 			t.Fatal(err)
 		}
