@@ -153,7 +153,9 @@ func getJSON(t *testing.T, u string, v any) {
 // numbers with the decimals the API writes.
 func TestOGCClientMetadata(t *testing.T) {
 	e := newMapEnv(t, false)
-	var landing struct{ Links []struct{ Rel, Href, Type string } }
+	var landing struct {
+		Links []struct{ Rel, Href, Type string }
+	}
 	e.get("/ogc").json(t, &landing)
 	desc := ""
 	for _, l := range landing.Links {
@@ -208,7 +210,9 @@ func TestOGCClientMetadata(t *testing.T) {
 		t.Errorf("queryables as %s", r.Header.Get("Content-Type"))
 	}
 
-	var col struct{ Links []struct{ Rel, Href, Type string } }
+	var col struct {
+		Links []struct{ Rel, Href, Type string }
+	}
 	e.get("/ogc/collections/redlines").json(t, &col)
 	for _, l := range col.Links {
 		if l.Rel == "items" && l.Type == "application/geo+json" && strings.Contains(l.Href, "?") {
