@@ -245,3 +245,90 @@ func TestOGCClientMetadata(t *testing.T) {
 		t.Error("check layer HTML columns")
 	}
 }
+
+// qgisScript loads each collection named on the command line through
+// QGIS's own OGC API - Features provider (what a planner's "Add layer"
+// does), counts its features, saves it as a GeoPackage ("Export > Save
+// Features As") and reads the file back: "name loaded read written".
+const qgisScript = `
+import os, sys
+from qgis.core import QgsApplication, QgsVectorLayer, QgsVectorFileWriter, QgsCoordinateTransformContext
+app = QgsApplication([], False)
+app.initQgis()
+base, out = sys.argv[1], sys.argv[2]
+for c in sys.argv[3:]:
+    lyr = QgsVectorLayer("url='%s' typename='%s'" % (base, c), c, "OAPIF")
+    if not lyr.isValid():
+        print(c, "invalid", -1, -1)
+        continue
+    n = sum(1 for _ in lyr.getFeatures())
+    opts = QgsVectorFileWriter.SaveVectorOptions()
+    opts.driverName = "GPKG"
+    path = os.path.join(out, c + ".gpkg")
+    err = QgsVectorFileWriter.writeAsVectorFormatV3(lyr, path, QgsCoordinateTransformContext(), opts)
+    back = QgsVectorLayer(path, c, "ogr")
+    print(c, "loaded" if err[0] == QgsVectorFileWriter.NoError else "write-error:" + err[1], n, back.featureCount() if back.isValid() else -1)
+# QGIS 3.22 may crash in exitQgis() while tearing down the network
+# threads of the OAPIF provider; everything is said by now.
+sys.stdout.flush()
+os._exit(0)
+`
+
+// qgisPython finds a Python that can import QGIS's API (Debian's
+// python3-qgis is for the system Python, not another one on the PATH).
+func qgisPython(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/python3", "python3"} {
+		if exec.Command(p, "-c", "import qgis.core").Run() == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("QGIS's Python API is missing (apt-get install python3-qgis); CI must have it")
+	}
+	t.Skip("QGIS's Python API is missing: apt-get install python3-qgis")
+	return ""
+}
+
+// TestQGISLoadsEveryCollection: headless QGIS (python3-qgis) loads every
+// collection with all its features and saves each as a GeoPackage with
+// as many (a text fid property once made that file empty).
+func TestQGISLoadsEveryCollection(t *testing.T) {
+	py := qgisPython(t)
+	srv, _ := realServer(t)
+	var cols struct{ Collections []struct{ ID string } }
+	getJSON(t, srv.URL+"/ogc/collections", &cols)
+	args := []string{"-c", qgisScript, srv.URL + "/ogc", t.TempDir()}
+	want := map[string]int{}
+	for _, c := range cols.Collections {
+		var page struct{ NumberMatched int }
+		getJSON(t, srv.URL+"/ogc/collections/"+c.ID+"/items?limit=1", &page)
+		want[c.ID] = page.NumberMatched
+		args = append(args, c.ID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, args...)
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), "QT_QPA_PLATFORM=offscreen", "HOME="+home, "XDG_RUNTIME_DIR="+home)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("QGIS: %v\n%s", err, out)
+	}
+	got := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 4 {
+			continue
+		}
+		got[f[0]] = true
+		if f[1] != "loaded" || f[2] != fmt.Sprint(want[f[0]]) || f[3] != fmt.Sprint(want[f[0]]) {
+			t.Errorf("QGIS %s: %s; want %d features loaded and written", f[0], line, want[f[0]])
+		}
+	}
+	for id := range want {
+		if !got[id] {
+			t.Errorf("QGIS said nothing of %s:\n%s", id, out)
+		}
+	}
+}

@@ -87,7 +87,7 @@ func (c *importCmd) Run(ctx context.Context, g *globals) error {
 	}
 	if l.Unchanged {
 		fmt.Fprintf(g.stdout, "layer %s: %s is identical to version %d (sha256 %.12s…), which stays current; no new version, no report made stale\n",
-			l.Name, c.File, l.Version, digest)
+			l.Name, filepath.Base(c.File), l.Version, digest)
 		return nil
 	}
 	fmt.Fprintf(g.stdout, "layer %s (kind %s) version %d is current: %d features, invalid 0, %s, SRID %v, in %s\n",
