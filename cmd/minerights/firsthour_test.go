@@ -195,7 +195,7 @@ func TestLocalClusterFound(t *testing.T) {
 	if _, err := admin.Exec(ctx, `CREATE DATABASE minerights`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), `DROP DATABASE minerights WITH (FORCE)`) })
+	t.Cleanup(func() { dropDatabase(t, "minerights") })
 	out, err := runCLI(t, nil, "localdb", "url")
 	if err != nil || !strings.Contains(out, "host="+url.QueryEscape(filepath.Join(dir, ".data"))) || !strings.Contains(out, "/minerights?") {
 		t.Fatalf("localdb url: %v %q", err, out)
@@ -274,5 +274,20 @@ func TestImportSameFileTwice(t *testing.T) {
 	// Another kind for the same name is still refused, not passed as unchanged.
 	if _, err := runCLI(t, env, "import", "redlines", file, "--kind", "farmland"); err == nil {
 		t.Error("the same file under another kind was accepted")
+	}
+}
+
+// dropDatabase drops a database of the test cluster on a connection of
+// its own (a test's connections are closed by the time cleanups run).
+func dropDatabase(t *testing.T, name string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.AdminURL(t))
+	if err != nil {
+		t.Errorf("drop %s: %v", name, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Errorf("drop %s: %v", name, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,7 +119,7 @@ func TestREADMECommands(t *testing.T) {
 	if _, err := admin.Exec(ctx, `CREATE DATABASE minerights`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), `DROP DATABASE minerights WITH (FORCE)`) })
+	t.Cleanup(func() { dropDatabase(t, "minerights") })
 
 	// What `make run` does, from the directory the README's commands run in.
 	t.Chdir(dir)
@@ -181,6 +182,7 @@ func TestREADMECommands(t *testing.T) {
 		`"name":"泌阳县示例建筑石料用花岗岩矿"`,
 		`"name":"泌阳县示例砖瓦用页岩矿"`,
 		"token 1 (bureau, 登记科) created",
+		"host=" + url.QueryEscape(filepath.Join(dir, ".data")),
 		"layer railways (kind railway) version 1 is current: 2 features",
 		"is identical to version 1",
 		"Feature Count: 13", // the 11 and the two examples
