@@ -143,11 +143,12 @@ func TestTokenIDAndList(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "id") || !strings.Contains(lines[0], "last used") {
 		t.Fatalf("token list:\n%s", out)
 	}
-	if f := strings.Fields(lines[1]); f[0] != "1" || f[1] != "bureau" || f[2] != "登记科" || !strings.Contains(lines[1], "never") || strings.HasSuffix(lines[1], "never") {
-		t.Errorf("token 1 (used, never expires, not revoked): %q", lines[1])
+	// id, role, created (date time), expires, revoked, last used, name
+	if f := strings.Fields(lines[1]); len(f) != 9 || f[0] != "1" || f[1] != "bureau" || f[4] != "never" || f[5] != "-" || f[6] == "never" || f[8] != "登记科" {
+		t.Errorf("token 1 (never expires, not revoked, used): %q", lines[1])
 	}
-	if f := strings.Fields(lines[2]); f[0] != "2" || f[1] != "planner" || !strings.HasSuffix(lines[2], "never") || strings.Contains(lines[2], " - ") {
-		t.Errorf("token 2 (revoked, expires, never used): %q", lines[2])
+	if f := strings.Fields(lines[2]); len(f) != 10 || f[0] != "2" || f[1] != "planner" || f[4] == "never" || f[6] == "-" || f[8] != "never" || f[9] != "规划科" {
+		t.Errorf("token 2 (expires, revoked, never used): %q", lines[2])
 	}
 	if strings.Contains(out, "mrt_") {
 		t.Error("token list shows a secret")

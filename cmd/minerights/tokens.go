@@ -48,15 +48,17 @@ func (c *tokenListCmd) Run(ctx context.Context, g *globals) error {
 		}
 		return t.In(shanghai).Format("2006-01-02 15:04")
 	}
+	// The name comes last: tabwriter aligns by runes, and a Chinese name
+	// is twice as wide on a terminal.
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "id\trole\tname\tcreated\texpires\trevoked\tlast used")
+	fmt.Fprintln(w, "id\trole\tcreated\texpires\trevoked\tlast used\tname")
 	for _, t := range toks {
 		name := t.Name
 		if t.BidderID != nil {
 			name = fmt.Sprintf("%s (bidder %d)", name, *t.BidderID)
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, name, at(&t.CreatedAt, ""),
-			at(t.ExpiresAt, "never"), at(t.RevokedAt, "-"), at(t.LastUsedAt, "never"))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, at(&t.CreatedAt, ""),
+			at(t.ExpiresAt, "never"), at(t.RevokedAt, "-"), at(t.LastUsedAt, "never"), name)
 	}
 	return w.Flush()
 }
