@@ -13,10 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-
-	"minerights/internal/pgtest"
 )
 
 // readmeBlock is a fenced shell block of the README.
@@ -79,10 +75,6 @@ func TestREADMECommands(t *testing.T) {
 			t.Skipf("%s is missing", tool)
 		}
 	}
-	cl := pgtest.Cluster()
-	if cl == nil || cl.Port != 5432 {
-		t.Skip("needs the cluster pgtest starts (MINERIGHTS_TEST_PG_URL is set)")
-	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -107,19 +99,8 @@ func TestREADMECommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Symlink(cl.Dir, filepath.Join(dir, ".data")); err != nil {
-		t.Fatal(err)
-	}
+	asLocalCluster(t, dir)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pgtest.AdminURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE minerights`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dropDatabase(t, "minerights") })
 
 	// What `make run` does, from the directory the README's commands run in.
 	t.Chdir(dir)
