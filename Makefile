@@ -5,9 +5,9 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test test-faults deps web-deps web bench-map bench-compliance bench-bids build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids build vet openapi generate db-start db-stop fuzz clean
 
-run: deps build
+run: deps-run build
 	@set -euo pipefail; \
 	url="$${DATABASE_URL:-}"; \
 	if [ -z "$$url" ]; then url=$$(./$(BIN) localdb start --dir $(DATA_DIR)); echo "local cluster in $(DATA_DIR): $$url"; fi; \
@@ -16,21 +16,28 @@ run: deps build
 	./$(BIN) seed; \
 	exec ./$(BIN) serve
 
-test: deps web-deps
+test: deps-test web-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # The fault-injection tests alone (they are part of `make test` too): the
 # database restarted under load, servers killed mid-bidding, SIGTERM drains.
-test-faults: deps
+test-faults: deps-run
 	$(GO) test -count=1 -v -run . ./internal/faults
 
-deps:
-	@bash scripts/deps.sh
+# What running needs (PostgreSQL + PostGIS); the tests' clients (GDAL, QGIS,
+# Chromium, Node) come with deps-test.
+deps-run:
+	@bash scripts/deps.sh run
+
+deps-test:
+	@bash scripts/deps.sh test
+
+deps: deps-test
 
 # playwright-core for the browser test of the map (uses Debian's chromium).
 web-deps:
-	@[ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
+	@[ -d web/node_modules/playwright-core ] || (echo "installing playwright-core from npm into web/node_modules for the browser test" >&2; cd web && npm ci --no-audit --no-fund)
 
 # Copies MapLibre GL JS from npm into web/static (committed, embedded by package web).
 web: web-deps
@@ -50,6 +57,7 @@ bench-bids: build
 	@bash scripts/bench-bids.sh
 
 build:
+	@[ -x $(BIN) ] || echo "building $(BIN): the first build downloads the Go modules and compiles them, a few minutes; later builds take seconds" >&2
 	$(GO) build -o $(BIN) ./cmd/minerights
 
 openapi:

@@ -3,6 +3,7 @@ package openapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -57,14 +58,16 @@ func (s *server) registerLayers(api huma.API) {
 		RawBody []byte `contentType:"application/geo+json" doc:"A GeoJSON FeatureCollection of Polygon/MultiPolygon features, or a 国土 TXT file (one block per feature)"`
 	}
 	type layerImportOut struct {
-		Body ImportOut
+		// 200 when the file is the current version's: nothing was made.
+		Status int
+		Body   ImportOut
 	}
 	register(api, huma.Operation{
 		OperationID:   "import-layer",
 		Method:        http.MethodPost,
 		Path:          "/api/v1/layers/{name}/features",
 		Summary:       "Import a new version of a check layer",
-		Description:   "Loads every feature or none: one invalid feature refuses the whole file with a 422 naming it, and the previous version stays current. A successful import becomes the current version; reports made on the old one become stale. Files over 8 MiB are imported with `minerights import LAYER FILE`.",
+		Description:   "Loads every feature or none: one invalid feature refuses the whole file with a 422 naming it, and the previous version stays current. A successful import becomes the current version (201); reports made on the old one become stale. A file identical to the current version's (same SHA-256) makes no new version and stales nothing (200, `layer.unchanged`). Files over 8 MiB are imported with `minerights import LAYER FILE`.",
 		Tags:          []string{"compliance"},
 		DefaultStatus: http.StatusCreated,
 		MaxBodyBytes:  MaxBodyBytes,
@@ -86,11 +89,14 @@ func (s *server) registerLayers(api huma.API) {
 		who, _ := principalFrom(ctx)
 		l, err := s.store.ImportLayer(ctx, registry.LayerImport{Name: in.Name, Kind: in.Kind, Title: in.Title, Source: in.Source,
 			Provenance: map[string]any{"imported_by": who.Name, "via": "POST /api/v1/layers/{name}/features", "bytes": len(in.RawBody)},
-			Features:   r})
+			Features:   r, SHA256: fmt.Sprintf("%x", sha256.Sum256(in.RawBody))})
 		if err != nil {
 			return nil, layerProblem(err)
 		}
-		return &layerImportOut{Body: ImportOut{Layer: l, Features: l.FeatureCount, Previous: prev}}, nil
+		if l.Unchanged {
+			return &layerImportOut{Status: http.StatusOK, Body: ImportOut{Layer: l, Features: l.FeatureCount, Previous: prev}}, nil
+		}
+		return &layerImportOut{Status: http.StatusCreated, Body: ImportOut{Layer: l, Features: l.FeatureCount, Previous: prev}}, nil
 	})
 }
 

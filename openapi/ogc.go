@@ -19,9 +19,13 @@ import (
 	"minerights/registry"
 )
 
-// OGC API - Features limits on a page of items.
+// OGC API - Features limits on a page of items. The default suits GIS
+// clients that read a whole layer (GDAL, QGIS): a page of 10 makes a
+// thousand-feature layer a hundred requests; a page of 1,000 features is
+// about a megabyte of GeoJSON. A larger limit is cut to the maximum, which
+// the API definition (/ogc/api) documents.
 const (
-	ogcDefaultLimit = 10
+	ogcDefaultLimit = 1000
 	ogcMaxLimit     = 10000
 )
 
@@ -29,6 +33,7 @@ var conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
@@ -115,8 +120,9 @@ func (m *maps) landing(w http.ResponseWriter, r *http.Request) {
 		"links": []link{
 			{Href: self(r, "json"), Rel: "self", Type: "application/json", Title: "This document"},
 			{Href: self(r, "html"), Rel: "alternate", Type: "text/html", Title: "This document as HTML"},
-			{Href: base + "/openapi.json", Rel: "service-desc", Type: "application/vnd.oai.openapi+json;version=3.1", Title: "The API definition"},
-			{Href: base + "/docs", Rel: "service-doc", Type: "text/html", Title: "The API documentation"},
+			{Href: base + "/ogc/api", Rel: "service-desc", Type: mediaTypeOAS30, Title: "The API definition of the map layers (OpenAPI 3.0)"},
+			{Href: base + "/ogc/api?f=html", Rel: "service-doc", Type: "text/html", Title: "The API definition of the map layers as HTML"},
+			{Href: base + "/docs", Rel: "describedby", Type: "text/html", Title: "The whole API's documentation (/openapi.json, OpenAPI 3.1)"},
 			{Href: base + "/ogc/conformance", Rel: "conformance", Type: "application/json", Title: "Conformance classes"},
 			{Href: base + "/ogc/collections", Rel: "data", Type: "application/json", Title: "Collections"},
 		},
@@ -162,7 +168,8 @@ func collectionDoc(r *http.Request, c registry.Collection) map[string]any {
 		"links": []link{
 			{Href: base + "?f=json", Rel: "self", Type: "application/json", Title: c.Title},
 			{Href: base + "?f=html", Rel: "alternate", Type: "text/html", Title: c.Title},
-			{Href: base + "/items?f=json", Rel: "items", Type: "application/geo+json", Title: "Features"},
+			// No query string: clients (GDAL) append /{featureId} to it.
+			{Href: base + "/items", Rel: "items", Type: "application/geo+json", Title: "Features"},
 			{Href: base + "/items?f=html", Rel: "items", Type: "text/html", Title: "Features as HTML"},
 			{Href: base + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: "application/schema+json", Title: "Queryables"},
 			{Href: baseURL(r) + "/tiles/" + url.PathEscape(c.ID) + ".json", Rel: "describedby", Type: "application/json", Title: "Vector tiles (TileJSON)"},
@@ -331,8 +338,9 @@ func parseItems(r *http.Request, c registry.Collection) (registry.ItemsQuery, er
 			}
 		}
 	}
-	if q.Has("filter-lang") && q.Get("filter-lang") != "cql2-text" {
-		return iq, badParam("filter-lang", "filter language %q is not served; use cql2-text", q.Get("filter-lang"))
+	// cql-text is the draft's name of CQL2 text, which GDAL up to 3.6 sends.
+	if fl := q.Get("filter-lang"); q.Has("filter-lang") && fl != "cql2-text" && fl != "cql-text" {
+		return iq, badParam("filter-lang", "filter language %q is not served; use cql2-text", fl)
 	}
 	if q.Has("filter-crs") {
 		if iq.FilterCRS, err = crsParam("filter-crs"); err != nil {
@@ -514,6 +522,7 @@ var ogcTemplates = template.Must(template.New("ogc").Funcs(template.FuncMap{
 {{define "collections"}}{{template "head" "Collections"}}<h1>Collections</h1><table><tr><th>id</th><th>title</th><th>description</th></tr>
 {{range .collections}}<tr><td><a href="/ogc/collections/{{.id}}?f=html">{{.id}}</a></td><td>{{.title}}</td><td>{{.description}}</td></tr>{{end}}</table></body></html>{{end}}
 {{define "collection"}}{{template "head" .title}}<h1>{{.title}}</h1><p>{{.description}}</p>{{template "links" .links}}<h2>CRS</h2><ul>{{range .crs}}<li>{{.}}</li>{{end}}</ul></body></html>{{end}}
+{{define "apidef"}}{{template "head" "API definition"}}<h1>API definition of the map layers (OpenAPI 3.0)</h1><p><a href="/ogc/api?f=json">JSON</a></p><pre>{{json .}}</pre></body></html>{{end}}
 {{define "queryables"}}{{template "head" .title}}<h1>Queryables of {{.title}}</h1><pre>{{json .properties}}</pre></body></html>{{end}}
 {{define "items"}}{{template "head" .Title}}<h1>{{.Title}}</h1><p>{{.Matched}} features match; showing {{len .Rows}} from {{.Offset}}.</p>{{template "links" .Links}}
 <table><tr><th>id</th>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>{{range .Rows}}<tr><td><a href="{{.Href}}">{{.ID}}</a></td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>{{end}}</table></body></html>{{end}}
@@ -546,11 +555,20 @@ func (m *maps) itemsHTML(w http.ResponseWriter, c registry.Collection, page regi
 			ID         any            `json:"id"`
 			Properties map[string]any `json:"properties"`
 		}
-		if err := json.Unmarshal(raw, &f); err != nil {
+		// Numbers keep the decimals the GeoJSON has (an area of 0.5270
+		// km² stays 0.5270, as the API writes it).
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&f); err != nil {
 			m.log.Error("ogc html: feature", "err", err)
 			continue
 		}
-		for k := range f.Properties {
+		for k, v := range f.Properties {
+			// The first column is the feature's id; a property that
+			// repeats it is not shown twice.
+			if k == "id" && fmt.Sprint(v) == fmt.Sprint(f.ID) {
+				continue
+			}
 			if !seen[k] {
 				seen[k] = true
 				cols = append(cols, k)

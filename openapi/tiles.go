@@ -470,6 +470,7 @@ func (s *server) registerMaps(mux *http.ServeMux, cfg Maps) {
 	mux.HandleFunc("GET /ogc", m.landing)
 	mux.HandleFunc("GET /ogc/{$}", m.landing)
 	mux.HandleFunc("GET /ogc/conformance", m.conformance)
+	mux.HandleFunc("GET /ogc/api", m.apiDefinition)
 	mux.HandleFunc("GET /ogc/collections", m.collectionsDoc)
 	mux.HandleFunc("GET /ogc/collections/{collection}", m.collectionOne)
 	mux.HandleFunc("GET /ogc/collections/{collection}/queryables", m.queryables)

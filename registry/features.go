@@ -271,7 +271,10 @@ func layerCollection(p catalogProbe, id int64, name, title, kind string, version
 	src := source{layerID: id, overview: overview,
 		from: "layer_feature f JOIN layer l ON l.id = f.layer_id", args: []any{name}, where: "l.name = $1 AND l.current",
 		geom: "f.geom", geom3857: "ST_Transform(f.geom, 3857)", id: "f.fid", idType: TypeString,
-		extra: "f.properties", tile: []string{"fid", "name"},
+		// The layer's own attributes, less the names GIS formats keep for
+		// their feature ids (GeoPackage and Shapefile fid, OGR's ogc_fid):
+		// a text "fid" makes GDAL drop the field and QGIS write no features.
+		extra: "(f.properties - 'fid' - 'FID' - 'ogc_fid' - 'OGC_FID')", tile: []string{"feature_id", "name"},
 	}
 	if p.stored3857 {
 		src.geom3857, src.size3857 = "f.geom_3857", "f.size_3857"
@@ -280,7 +283,9 @@ func layerCollection(p catalogProbe, id int64, name, title, kind string, version
 		ID: name, Title: title, Kind: kind, Version: version, Features: features, GeometryType: "MultiPolygon",
 		Description: fmt.Sprintf("Check layer %s (kind %s), current version %d.", name, kind, version),
 		Queryables: []Queryable{
-			q("fid", TypeString, "f.fid", "Feature id within the layer"),
+			// The feature's id within the layer is also its OGC id; as a
+			// property it is feature_id, a name no GIS format reserves.
+			q("feature_id", TypeString, "f.fid", "Feature id within the layer (the feature's id)"),
 			q("name", TypeString, "f.name", "Feature name"),
 			q("layer", TypeString, "l.name", "Layer name"),
 			q("kind", TypeString, "l.kind", "Layer kind"),

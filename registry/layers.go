@@ -63,6 +63,9 @@ type Layer struct {
 	FeatureCount int            `json:"feature_count"`
 	CreatedAt    time.Time      `json:"created_at"`
 	Current      bool           `json:"current"`
+	// Unchanged is set on the answer to an import whose content is the
+	// current version's: no version was made and no report went stale.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 // LayerImport is a new version of a layer. Features is read once, as a
@@ -76,6 +79,10 @@ type LayerImport struct {
 	Provenance map[string]any
 	Features   geo.LayerReader
 	Progress   func(read int)
+	// SHA256 is the hex SHA-256 of the file's bytes, kept in the
+	// provenance. When it is the current version's (and the kind is the
+	// same) the import changes nothing and Features is not read.
+	SHA256 string
 }
 
 // FeatureProblem is one feature of an import that cannot be loaded.
@@ -197,6 +204,17 @@ func (s *Store) ImportLayer(ctx context.Context, in LayerImport) (Layer, error) 
 		case prevKind != "" && kind != prevKind:
 			return &ValidationError{Field: "kind", Reason: fmt.Sprintf("layer %s is of kind %s, not %s: import under another name for another kind", in.Name, prevKind, kind)}
 		}
+		if in.SHA256 != "" && prevKind == kind {
+			cur, err := scanLayer(tx.QueryRow(ctx, `SELECT `+layerColumns+` FROM layer WHERE name = $1 AND current
+				AND provenance->>'sha256' = $2`, in.Name, in.SHA256))
+			if err == nil {
+				out, out.Unchanged = cur, true
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
 		if title == "" {
 			title = prevTitle
 		}
@@ -221,6 +239,9 @@ func (s *Store) ImportLayer(ctx context.Context, in LayerImport) (Layer, error) 
 		prov := map[string]any{}
 		for k, v := range in.Provenance {
 			prov[k] = v
+		}
+		if in.SHA256 != "" {
+			prov["sha256"] = in.SHA256
 		}
 		prov["format"], prov["srid"] = in.Features.Format(), in.Features.SRID()
 		if _, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, elevation_top_m, elevation_bottom_m, geom)

@@ -145,10 +145,10 @@ func TestOverviewTiles(t *testing.T) {
 		}
 		return n
 	}
-	if n := props(before, 8, 208, 103); n["fid"] == 0 || n["generalised"] != 0 {
+	if n := props(before, 8, 208, 103); n["feature_id"] == 0 || n["generalised"] != 0 {
 		t.Errorf("z8 without overview: %v", n)
 	}
-	if n := props(after, 8, 208, 103); n["generalised"] == 0 || n["fid"] != 0 {
+	if n := props(after, 8, 208, 103); n["generalised"] == 0 || n["feature_id"] != 0 {
 		t.Errorf("z8 from the overview: %v", n)
 	}
 	if n := props(after, 11, 1669, 825); n["generalised"] != 0 {

@@ -83,8 +83,13 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return p, ErrUnauthenticated
 	}
-	err := s.pool.QueryRow(ctx, `SELECT id, name, role, bidder_id, expires_at FROM api_token
-		WHERE digest = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+	// The use is recorded for `token list`, at most once a minute per token
+	// so that authenticating stays a read for the most part.
+	err := s.pool.QueryRow(ctx, `WITH t AS (SELECT id, name, role, bidder_id, expires_at FROM api_token
+			WHERE digest = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())),
+		used AS (UPDATE api_token a SET last_used_at = now() FROM t
+			WHERE a.id = t.id AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute'))
+		SELECT id, name, role, bidder_id, expires_at FROM t`,
 		digest(token)).Scan(&p.TokenID, &p.Name, &p.Role, &p.BidderID, &p.ExpiresAt)
 	if err != nil {
 		if err = mapErr(err); err == ErrNotFound {

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian packages minerights needs when they are missing:
-# PostgreSQL 15 with PostGIS 3 for the database and the test harness.
+# Installs the Debian packages minerights needs when they are missing.
+#   scripts/deps.sh run    what running needs: PostgreSQL 15 with PostGIS 3
+#   scripts/deps.sh test   that, and the real clients the tests drive
+#                          (the default, which CI uses)
 set -euo pipefail
 
+target="${1:-test}"
+case "$target" in run | test) ;; *) echo "deps: unknown target $target (run or test)" >&2; exit 2 ;; esac
+
 packages=(postgresql-15 postgresql-15-postgis-3)
-# The map tests drive real clients: GDAL's ogrinfo (OGC API - Features and
-# MVT drivers) and headless Chromium through playwright-core from npm; a CJK
-# font lets the screenshot show the layer names.
-packages+=(gdal-bin chromium fonts-wqy-zenhei)
-command -v npm >/dev/null || packages+=(nodejs npm)
+if [ "$target" = test ]; then
+	# The map tests drive real clients: GDAL's ogrinfo and ogr2ogr (OGC API -
+	# Features and MVT drivers), QGIS's Python API, and headless Chromium
+	# through playwright-core from npm; a CJK font lets the screenshot show
+	# the layer names.
+	packages+=(gdal-bin python3-qgis chromium fonts-wqy-zenhei)
+	command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 if [ "${MINERIGHTS_EXTRA_PACKAGES:-}" != "" ]; then
 	read -r -a extra <<<"$MINERIGHTS_EXTRA_PACKAGES"
 	packages+=("${extra[@]}")
@@ -27,7 +35,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
 	sudo="sudo"
 fi
-echo "deps: installing ${missing[*]}" >&2
+echo "deps: installing ${missing[*]} (Debian packages, for \`make $target\`; a few minutes the first time)" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

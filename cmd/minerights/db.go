@@ -45,7 +45,8 @@ func seedData() registry.SeedData {
 }
 
 type tokenCmd struct {
-	Create tokenCreateCmd `cmd:"" help:"Create a bearer token and print it once."`
+	Create tokenCreateCmd `cmd:"" help:"Create a bearer token and print it once (the token on stdout, its id on stderr)."`
+	List   tokenListCmd   `cmd:"" help:"List the tokens: id, role, name, created, expires, revoked, last used (never the secrets)."`
 	Revoke tokenRevokeCmd `cmd:"" help:"Revoke a token by its id: refused from now on by every serve process."`
 }
 
@@ -92,7 +93,14 @@ func (c *tokenCreateCmd) Run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
+	id, err := store.TokenID(ctx, tok)
+	if err != nil {
+		return err
+	}
+	// The token alone goes to stdout, so that TOKEN=$(minerights token
+	// create ...) works; the id, which revoking needs, goes to the terminal.
 	fmt.Fprintln(g.stdout, tok)
+	fmt.Fprintf(g.stderr, "token %d (%s, %s) created; it is shown only now. Revoke it with: minerights token revoke %d\n", id, c.Role, c.Name, id)
 	return nil
 }
 

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"minerights/internal/pgtest"
 )
@@ -46,17 +43,7 @@ func TestImportCommand(t *testing.T) {
 	if _, err := runCLI(t, env, "seed"); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var versions, current int
-	if err := conn.QueryRow(ctx, `SELECT count(*), max(version) FILTER (WHERE current) FROM layer WHERE name = 'redlines'`).Scan(&versions, &current); err != nil {
-		t.Fatal(err)
-	}
-	if versions != 2 || current != 2 {
+	if versions, current := layerVersions(t, url, "redlines"); versions != 2 || current != 2 {
 		t.Errorf("%d versions of redlines, current %d; want 2 and 2", versions, current)
 	}
 }

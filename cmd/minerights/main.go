@@ -51,15 +51,31 @@ type cli struct {
 	Localdb  localdbCmd  `cmd:"" help:"Run a project-local PostgreSQL cluster for development."`
 }
 
+// kongExit is what kong's exit function panics with: kong calls it after
+// printing --help, and a function that returned would let the command run.
+type kongExit struct{ code int }
+
 // run parses args and runs the chosen command; getenv supplies the
 // environment so tests can run commands without touching the process's.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// --help prints the help and returns nil without running anything.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(kongExit)
+			if !ok {
+				panic(r)
+			}
+			if err == nil && e.code != 0 {
+				err = fmt.Errorf("exit status %d", e.code)
+			}
+		}
+	}()
 	var c cli
 	parser, err := kong.New(&c,
 		kong.Name("minerights"),
-		kong.Description("Mining-rights registry and transfer service."),
+		kong.Description("Mining-rights registry and transfer service. Commands that use the database take DATABASE_URL, or find the project-local cluster that `make run` started in .data/."),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(int) {}),
+		kong.Exit(func(code int) { panic(kongExit{code}) }),
 		kong.Resolvers(envResolver(getenv)),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&c.globals),
@@ -73,6 +89,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	c.globals.stdout, c.globals.stderr = stdout, stderr
 	c.globals.log = newLogger(stderr, c.LogFormat, c.LogLevel)
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = localClusterURL(localDataDir)
+	}
 	return kctx.Run()
 }
 

@@ -28,7 +28,7 @@ type serveCmd struct {
 // openPool connects to the database named by --database-url.
 func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 	if g.DatabaseURL == "" {
-		return nil, errors.New("DATABASE_URL is not set: point it at PostgreSQL with PostGIS, or run `make run` to start a local cluster")
+		return nil, errors.New("DATABASE_URL is not set and no local cluster runs in .data/: point DATABASE_URL at PostgreSQL with PostGIS, or run `make run` (or `make db-start`) here to start the local cluster")
 	}
 	cfg, err := pgxpool.ParseConfig(g.DatabaseURL)
 	if err != nil {

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"minerights/auction"
@@ -91,5 +93,41 @@ func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *
 		}
 	}()
 	g.log.Info("transfer", "rules", rules.Name, "calendar_file_years", cal.Years())
+	warnMissingCalendars(ctx, store, cal, g.log, time.Now())
 	return openapi.Transfer{Rules: rules, Calendars: cal, Hub: hub, BidRate: c.BidRate, BidBurst: c.BidBurst}, nil
+}
+
+// warnMissingCalendars logs a warning for this year and next when the
+// working-day calendar in force lacks them: an announcement whose windows
+// run into such a year is refused until the bureau loads it. The server
+// stays ready (the registry, the maps and running sales do not need it),
+// and nothing is guessed: the holidays come only from the State Council's
+// notice.
+func warnMissingCalendars(ctx context.Context, store *registry.Store, cal registry.CalendarFiles, log *slog.Logger, now time.Time) {
+	ys, err := store.CalendarYears(ctx, cal)
+	if err != nil {
+		log.Warn("working-day calendar: cannot list the years in force", "err", err)
+		return
+	}
+	have := make([]int, len(ys))
+	for i, y := range ys {
+		have[i] = y.Year
+	}
+	for _, y := range missingCalendarYears(have, now) {
+		log.Warn(fmt.Sprintf("the working-day calendar for %d is not loaded: an announcement whose windows reach %d is refused (calendar-not-loaded) until the bureau loads the State Council's notice for %d with `minerights calendar load %d.yaml` (YAML as data/calendar/2026.yaml) or PUT /api/v1/calendars/%d", y, y, y, y, y),
+			"year", y, "years_in_force", have)
+	}
+}
+
+// missingCalendarYears returns this year and next (in Asia/Shanghai) where
+// they are not among have.
+func missingCalendarYears(have []int, now time.Time) []int {
+	this := now.In(shanghai).Year()
+	var out []int
+	for _, y := range []int{this, this + 1} {
+		if !slices.Contains(have, y) {
+			out = append(out, y)
+		}
+	}
+	return out
 }
