@@ -186,7 +186,7 @@ type ParcelIn struct {
 	Elevation         *Elevation      `json:"elevation,omitempty"`
 	MiningMethod      *string         `json:"mining_method,omitempty" maxLength:"200"`
 	ServiceLifeYears  *string         `json:"service_life_years,omitempty" pattern:"^[0-9]{1,4}(\\.[0-9]{1,2})?$"`
-	StartingPriceYuan *int64          `json:"starting_price_yuan,omitempty" minimum:"1" doc:"Starting price (出让收益起始价) in whole 元"`
+	StartingPriceYuan *int64          `json:"starting_price_yuan,omitempty" minimum:"1" maximum:"1000000000000000" doc:"Starting price (出让收益起始价) in whole 元, at most 10¹⁵ (1,000 万亿) 元"`
 	Statement         *string         `json:"statement,omitempty" maxLength:"2000"`
 	Schedule          *string         `json:"schedule,omitempty" maxLength:"2000"`
 	Responsible       []string        `json:"responsible,omitempty" maxItems:"20"`
@@ -377,7 +377,7 @@ func (s *server) registerParcels(api huma.API) {
 		Elevation         *Elevation      `json:"elevation,omitempty"`
 		MiningMethod      *string         `json:"mining_method,omitempty" maxLength:"200"`
 		ServiceLifeYears  *string         `json:"service_life_years,omitempty" pattern:"^[0-9]{1,4}(\\.[0-9]{1,2})?$"`
-		StartingPriceYuan *int64          `json:"starting_price_yuan,omitempty" minimum:"1"`
+		StartingPriceYuan *int64          `json:"starting_price_yuan,omitempty" minimum:"1" maximum:"1000000000000000" doc:"Starting price (出让收益起始价) in whole 元, at most 10¹⁵ 元"`
 		Statement         *string         `json:"statement,omitempty" maxLength:"2000"`
 		Schedule          *string         `json:"schedule,omitempty" maxLength:"2000"`
 		Reserves          []ReserveIn     `json:"reserves,omitempty" maxItems:"50" doc:"Replaces all reserve lines"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"minerights/auction"
 	"minerights/registry"
 )
 
@@ -68,8 +69,24 @@ func eventOut(e registry.AuditEntry, bureau bool) SaleEvent {
 	ev := SaleEvent{Seq: e.Seq, Kind: e.Kind, At: e.At, Actor: e.Actor, Data: e.Data}
 	if !bureau {
 		ev.Actor, ev.Data = roleOf(e.Actor), redact(e.Data)
+		if e.Kind == (auction.BidderDisqualified{}).Kind() {
+			// The reason for refusing a bidder (资格审核) is for that
+			// bidder (its own `you.rejection`) and the bureau only.
+			ev.Data = withoutReason(ev.Data)
+		}
 	}
 	return ev
+}
+
+// withoutReason removes the top-level "reason" of an event's data.
+func withoutReason(raw json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return json.RawMessage(`{}`)
+	}
+	delete(m, "reason")
+	b, _ := json.Marshal(m)
+	return b
 }
 
 func (s *server) registerEvents(api huma.API) {
