@@ -81,12 +81,16 @@ func strictJSON(api huma.API) func(huma.Context, func(huma.Context)) {
 	}
 }
 
-// jsonRequest says whether huma will decode the body as JSON: a JSON media
-// type, or none at all on an operation that takes JSON.
+// jsonRequest says whether huma will decode the body as JSON into the
+// operation's input: an operation with a JSON body (a raw body, such as a
+// layer's GeoJSON, is read by the handler's own parser), and a JSON media
+// type or none at all.
 func jsonRequest(ctype string, op *huma.Operation) bool {
+	if _, ok := op.RequestBody.Content["application/json"]; !ok {
+		return false
+	}
 	if ctype == "" {
-		_, ok := op.RequestBody.Content["application/json"]
-		return ok
+		return true
 	}
 	mt, _, _ := strings.Cut(ctype, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
