@@ -38,14 +38,14 @@ func parcelChanges(t *testing.T) []parcelChange {
 	}
 }
 
-// refusedInSale sends every change to the parcel and expects 409 naming
+// refusedInSale sends each change to the parcel and expects 409 naming
 // the sale, in Chinese, and the parcel unchanged.
-func (x *xfer) refusedInSale(parcelID, saleID int64, words string) {
+func (x *xfer) refusedInSale(parcelID, saleID int64, words string, changes []parcelChange) {
 	x.t.Helper()
 	path := fmt.Sprintf("/api/v1/parcels/%d", parcelID)
 	var before openapi.Parcel
 	x.must(200, "GET", path, "", "").into(x.t, &before)
-	for _, c := range parcelChanges(x.t) {
+	for _, c := range changes {
 		r := x.call(0, c.method, path+c.suffix, x.bureau, c.body, "Content-Type", c.ctype)
 		var p problem
 		_ = json.Unmarshal(r.body, &p)
@@ -60,16 +60,17 @@ func (x *xfer) refusedInSale(parcelID, saleID int64, words string) {
 	}
 	// The database holds the rule on its own (migration 009): a writer
 	// that skips the registry's check is refused too.
-	_, err := x.db.Pool.Exec(context.Background(), `UPDATE parcel SET geom = ST_Translate(geom, 0.005, 0) WHERE id = $1`, parcelID)
+	_, err := x.db.Pool.Exec(context.Background(), `UPDATE parcel SET starting_price_yuan = starting_price_yuan + 1, status = 'withdrawn' WHERE id = $1`, parcelID)
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "55006" {
 		x.t.Errorf("moving parcel %d in sale %d by SQL: %v", parcelID, saleID, err)
 	}
 }
 
-// TestParcelInSaleIsTheSales (issue 10, finding 8): from its draft on, a
-// sale's parcel cannot be changed, withdrawn or put back by the registry's
-// PATCH and PUT …/corners, and a sold parcel is history; the refusal is 409
+// TestParcelInSaleIsTheSales (issue 10, finding 8): from the announcement
+// on, a sale's parcel cannot be changed, withdrawn or put back by the
+// registry's PATCH and PUT …/corners (a draft keeps its starting price and
+// its parcel), and a sold parcel is history; the refusal is 409
 // naming the sale. The registry, the map and the sale record agree. After
 // the close the publicity takes objections up to the cap per filer
 // (finding 5), and a refused bidder's reason reaches nobody but that bidder
@@ -88,7 +89,18 @@ func TestParcelInSaleIsTheSales(t *testing.T) {
 	sale, start := x.offer(1, `"method":"listing","increment":1000,"deposit":1000`)
 	path := fmt.Sprintf("/api/v1/sales/%d", sale.ID)
 
-	x.refusedInSale(sale.ParcelID, sale.ID, "草稿")
+	// A draft is not public: the parcel may be corrected, but not its
+	// starting price, which the draft copied, nor withdrawn from under it.
+	all := parcelChanges(t)
+	x.refusedInSale(sale.ParcelID, sale.ID, "草稿", all[:2])
+	x.must(200, "PATCH", fmt.Sprintf("/api/v1/parcels/%d", sale.ParcelID), x.bureau, `{"name":"更正后的矿名"}`)
+	if got := x.sale(sale.ID).ParcelName; got != "更正后的矿名" {
+		t.Errorf("the draft shows parcel name %q", got)
+	}
+	// A corrected parcel is checked again before it is announced.
+	if _, err := x.db.Store.RunCompliance(context.Background(), sale.ParcelID); err != nil {
+		t.Fatal(err)
+	}
 
 	// c applies and is refused qualification with a reason.
 	now := x.dbNow()
@@ -96,7 +108,7 @@ func TestParcelInSaleIsTheSales(t *testing.T) {
 	wb, _ := json.Marshal(map[string]any{"apply_start": now.Add(time.Second), "apply_end": bstart, "deposit_deadline": bstart,
 		"bidding_start": bstart, "bidding_end": bstart.Add(3 * time.Second)})
 	x.must(200, "POST", path+"/announcement", x.bureau, string(wb))
-	x.refusedInSale(sale.ParcelID, sale.ID, "已公告")
+	x.refusedInSale(sale.ParcelID, sale.ID, "已公告", all)
 	x.waitUntil(now.Add(time.Second))
 	for _, r := range []registered{a, b, c} {
 		x.must(201, "POST", path+"/applications", r.token, "")
@@ -123,10 +135,10 @@ func TestParcelInSaleIsTheSales(t *testing.T) {
 	}
 	x.waitUntil(bstart)
 	x.must(201, "POST", path+"/bids", a.token, fmt.Sprintf(`{"amount":%d}`, start))
-	x.refusedInSale(sale.ParcelID, sale.ID, "已公告")
+	x.refusedInSale(sale.ParcelID, sale.ID, "已公告", all)
 
 	x.waitState(sale.ID, "closed_sold", 15*time.Second)
-	x.refusedInSale(sale.ParcelID, sale.ID, "成交")
+	x.refusedInSale(sale.ParcelID, sale.ID, "成交", all)
 	var parcel openapi.Parcel
 	x.must(200, "GET", fmt.Sprintf("/api/v1/parcels/%d", sale.ParcelID), "", "").into(t, &parcel)
 	final := x.sale(sale.ID)
@@ -157,7 +169,7 @@ func TestParcelInSaleIsTheSales(t *testing.T) {
 		t.Errorf("objection %d of one filer: %d %s", auction.MaxObjectionsPerFiler+1, r.status, r.body)
 	}
 	x.must(201, "POST", path+"/objections", a.token, `{"text":"另一提出人"}`)
-	x.refusedInSale(sale.ParcelID, sale.ID, "成交")
+	x.refusedInSale(sale.ParcelID, sale.ID, "成交", all)
 }
 
 // TestDraftSaleIsNotFound (issue 10, finding 9): to anyone but the bureau

@@ -176,8 +176,8 @@ func parcelInSale(e *registry.ParcelInSaleError) error {
 	var msg string
 	switch e.State {
 	case "draft":
-		msg = fmt.Sprintf("地块 %d 已列入出让 %d（草稿），出让的起始价和界址取自地块，草稿存续期间不得修改或撤回地块。"+
-			"如需修改，请先终止出让 %d（POST /api/v1/sales/%d/termination），修改地块后重新创建出让。", e.ParcelID, e.SaleID, e.SaleID, e.SaleID)
+		msg = fmt.Sprintf("地块 %d 已列入出让 %d（草稿），出让的起始价取自地块：草稿存续期间不得修改地块的起始价，也不得撤回地块（其他数据和界址在公告前仍可更正）。"+
+			"如需修改起始价或撤回，请先终止出让 %d（POST /api/v1/sales/%d/termination），修改后重新创建出让。", e.ParcelID, e.SaleID, e.SaleID, e.SaleID)
 	case "closed_sold", "confirmed", "publicity", "contracted":
 		msg = fmt.Sprintf("地块 %d 已在出让 %d 中成交，成交地块为历史记录：其数据、界址和状态不得修改，也不得撤回或重新登记。", e.ParcelID, e.SaleID)
 	case "":

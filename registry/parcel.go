@@ -348,19 +348,21 @@ func replaceLines(ctx context.Context, tx pgx.Tx, id int64, reserves []Reserve, 
 
 // UpdateParcel applies a patch in one transaction. A patch that names an
 // IfVersion other than the current one fails with ErrConflict. A parcel
-// that belongs to a sale which has not ended (from its draft on, through
-// the close and the contract) is refused with a ParcelInSaleError: its
-// figures, boundary and status are the sale's. The check runs under the
-// parcel's row lock, and migration 009's trigger holds the same rule in the
-// database.
+// that belongs to a sale which has not ended is refused with a
+// ParcelInSaleError (see checkParcelChange): from the announcement on its
+// figures, boundary and status are the sale's, and a draft keeps the
+// starting price it copied. The check runs under the parcel's row lock,
+// and migration 009's trigger holds the same rule in the database.
 func (s *Store) UpdateParcel(ctx context.Context, id int64, pt ParcelPatch) (Parcel, error) {
 	var p Parcel
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var version int
-		if err := tx.QueryRow(ctx, `SELECT version FROM parcel WHERE id = $1 FOR UPDATE`, id).Scan(&version); err != nil {
+		var price *int64
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT version, starting_price_yuan, status FROM parcel WHERE id = $1 FOR UPDATE`, id).Scan(&version, &price, &status); err != nil {
 			return err
 		}
-		if err := checkParcelFree(ctx, tx, id); err != nil {
+		if err := checkParcelChange(ctx, tx, id, pt, price, status); err != nil {
 			return err
 		}
 		if pt.IfVersion != 0 && pt.IfVersion != version {

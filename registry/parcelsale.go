@@ -8,12 +8,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"minerights/auction"
 )
 
 // ParcelInSaleError refuses a change to a parcel that belongs to a sale:
-// from the draft on, a parcel's figures and boundary are those the sale was
-// drafted, announced and sold on, and a sold parcel is history. It is an
-// ErrConflict.
+// a draft keeps the starting price it copied and its parcel in the
+// registry; from the announcement on, a parcel's figures and boundary are
+// those the sale was announced and sold on, and a sold parcel is history.
+// It is an ErrConflict.
 type ParcelInSaleError struct {
 	ParcelID int64
 	SaleID   int64
@@ -29,11 +32,15 @@ func (e *ParcelInSaleError) Error() string {
 // Is makes a ParcelInSaleError an ErrConflict.
 func (e *ParcelInSaleError) Is(target error) bool { return target == ErrConflict }
 
-// checkParcelFree fails with a ParcelInSaleError when a sale of the parcel
-// exists that has not ended (failed, terminated or defaulted). The caller
-// holds the parcel's row lock, which every sale takes before it is created
+// checkParcelChange fails with a ParcelInSaleError when pt may not be
+// applied to the parcel because of a sale of it that has not ended (failed,
+// terminated or defaulted). A draft is not public yet: the parcel may still
+// be corrected, all but what the draft copied (the starting price) and its
+// status (it cannot be withdrawn from under the draft); from the
+// announcement on, nothing changes but through the sale. The caller holds
+// the parcel's row lock, which every sale takes before it is created
 // (insertSale), so no sale can appear between this check and the commit.
-func checkParcelFree(ctx context.Context, tx pgx.Tx, parcelID int64) error {
+func checkParcelChange(ctx context.Context, tx pgx.Tx, parcelID int64, pt ParcelPatch, price *int64, status string) error {
 	var id int64
 	var state string
 	err := tx.QueryRow(ctx, `SELECT id, state FROM sale
@@ -44,6 +51,13 @@ func checkParcelFree(ctx context.Context, tx pgx.Tx, parcelID int64) error {
 	}
 	if err != nil {
 		return err
+	}
+	if state == string(auction.StateDraft) {
+		priceChanges := pt.StartingPriceYuan != nil && (price == nil || *pt.StartingPriceYuan != *price)
+		statusChanges := pt.Status != nil && *pt.Status != status
+		if !priceChanges && !statusChanges {
+			return nil
+		}
 	}
 	return &ParcelInSaleError{ParcelID: parcelID, SaleID: id, State: state}
 }

@@ -24,10 +24,13 @@ ALTER TABLE sale_contract ADD CONSTRAINT sale_contract_price_yuan_bound CHECK (p
 ALTER TABLE contract_instalment ADD CONSTRAINT contract_instalment_amount_yuan_bound CHECK (amount_yuan <= 1000000000000000);
 ALTER TABLE contract_payment ADD CONSTRAINT contract_payment_amount_yuan_bound CHECK (amount_yuan <= 1000000000000000);
 
--- 2. A parcel in a sale is the sale's: from the moment a sale of it exists
---    that has not ended (failed, terminated, defaulted), its figures and its
---    boundary are the ones the sale was drafted, announced and sold on, and
---    it cannot be withdrawn; a sold parcel stays sold while its sale stands.
+-- 2. A parcel in a sale is the sale's: from the announcement of a sale of
+--    it that has not ended (failed, terminated, defaulted), its figures and
+--    its boundary are the ones the sale was announced and sold on, and it
+--    cannot be withdrawn; a sold parcel stays sold while its sale stands. A
+--    draft (not public yet) lets the parcel be corrected, but for the
+--    starting price it copied, and the parcel cannot be withdrawn from under
+--    it.
 --    registry.UpdateParcel checks this first, under the parcel's row lock,
 --    and answers in words; this trigger holds the same rule for any other
 --    writer. A sale's own flow changes only the status, and it writes the
@@ -42,6 +45,16 @@ BEGIN
         WHERE s.parcel_id = NEW.id AND s.state NOT IN ('failed', 'terminated', 'defaulted')
         ORDER BY s.id DESC LIMIT 1;
     IF live IS NULL THEN
+        RETURN NEW;
+    END IF;
+    IF live_state = 'draft' THEN
+        -- Not public yet: the parcel may be corrected, but for the starting
+        -- price the draft copied and a withdrawal from under the draft.
+        IF OLD.starting_price_yuan IS DISTINCT FROM NEW.starting_price_yuan
+            OR (NEW.status = 'withdrawn' AND OLD.status <> 'withdrawn') THEN
+            RAISE EXCEPTION 'parcel % is in draft sale %: its starting price and status are the draft''s', NEW.id, live
+                USING ERRCODE = 'object_in_use', DETAIL = live::text;
+        END IF;
         RETURN NEW;
     END IF;
     IF OLD.name IS DISTINCT FROM NEW.name
@@ -79,7 +92,7 @@ DECLARE
     live bigint;
 BEGIN
     SELECT s.id INTO live FROM sale s
-        WHERE s.parcel_id = pid AND s.state NOT IN ('failed', 'terminated', 'defaulted')
+        WHERE s.parcel_id = pid AND s.state NOT IN ('failed', 'terminated', 'defaulted', 'draft')
         ORDER BY s.id DESC LIMIT 1;
     IF live IS NOT NULL THEN
         RAISE EXCEPTION 'parcel % is in sale %: its % change only through the sale', pid, live, TG_TABLE_NAME
