@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"minerights/auction"
@@ -268,5 +270,56 @@ func TestMoneyColumnsBounded(t *testing.T) {
 	r := send(t, srv.URL, "GET", "/api/v1/parcels", "", "")
 	if r.Status != 200 || !strings.Contains(string(r.Body), "壹仟万亿元整") {
 		t.Fatalf("list with a price at the bound: %d %.300s", r.Status, r.Body)
+	}
+}
+
+// moneyName is a request field that holds an amount of money.
+var moneyName = regexp.MustCompile(`^(amount|deposit|increment|reserve|price)$|_yuan$`)
+
+// TestMoneyFieldsBounded: every money field of every request body in the
+// OpenAPI document has maximum money.MaxAmountYuan (and a minimum), so a
+// new money field without its bound fails here.
+func TestMoneyFieldsBounded(t *testing.T) {
+	api := openapi.New(http.NewServeMux(), openapi.Deps{})
+	reg := api.OpenAPI().Components.Schemas
+	found := 0
+	seen := map[*huma.Schema]bool{}
+	var walk func(where string, s *huma.Schema)
+	walk = func(where string, s *huma.Schema) {
+		if s == nil {
+			return
+		}
+		if s.Ref != "" {
+			s = reg.SchemaFromRef(s.Ref)
+		}
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		for name, p := range s.Properties {
+			if p.Ref == "" && p.Type == huma.TypeInteger && moneyName.MatchString(name) {
+				found++
+				if p.Maximum == nil || *p.Maximum != float64(money.MaxAmountYuan) || p.Minimum == nil {
+					t.Errorf("%s.%s: minimum %v, maximum %v; want a maximum of %d", where, name, p.Minimum, p.Maximum, money.MaxAmountYuan)
+				}
+			}
+			walk(where+"."+name, p)
+		}
+		walk(where+"[]", s.Items)
+	}
+	for path, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Post, item.Put, item.Patch} {
+			if op == nil || op.RequestBody == nil {
+				continue
+			}
+			for _, mt := range op.RequestBody.Content {
+				clear(seen)
+				walk(op.OperationID+" "+path, mt.Schema)
+			}
+		}
+	}
+	t.Logf("%d money fields in request bodies", found)
+	if found < 12 {
+		t.Fatalf("found %d money fields in request bodies", found)
 	}
 }
