@@ -15,6 +15,7 @@ import (
 	"minerights/auction"
 	"minerights/internal/apitest"
 	"minerights/openapi"
+	"minerights/registry"
 )
 
 // parcelChange is one way the bureau could change a parcel.
@@ -109,6 +110,28 @@ func TestParcelInSaleIsTheSales(t *testing.T) {
 		"bidding_start": bstart, "bidding_end": bstart.Add(3 * time.Second)})
 	x.must(200, "POST", path+"/announcement", x.bureau, string(wb))
 	x.refusedInSale(sale.ParcelID, sale.ID, "已公告", all)
+
+	// Before bidding, the sale's own 补充公告 corrects the parcel: the
+	// registry, the notice and the compliance report change together.
+	var corr struct {
+		Notice registry.Notice `json:"notice"`
+		Parcel openapi.Parcel  `json:"parcel"`
+	}
+	x.must(201, "POST", path+"/corrections", x.bureau,
+		`{"text":"更正矿名和储量","parcel":{"name":"公告后更正的矿名","reserves":[{"commodity":"饰面用花岗岩","quantity":"12.5","unit":"万立方米"}]}}`).into(t, &corr)
+	if corr.Parcel.Name != "公告后更正的矿名" || len(corr.Parcel.Reserves) != 1 || corr.Notice.Kind != "supplementary" ||
+		!strings.Contains(string(corr.Notice.Body), "公告后更正的矿名") {
+		t.Errorf("correction: %+v", corr)
+	}
+	if got := x.sale(sale.ID).ParcelName; got != "公告后更正的矿名" {
+		t.Errorf("the sale shows parcel name %q", got)
+	}
+	var notices struct{ Items []registry.Notice }
+	x.must(200, "GET", path+"/notices", "", "").into(t, &notices)
+	if len(notices.Items) != 2 || notices.Items[1].No != corr.Notice.No {
+		t.Errorf("notices %+v", notices.Items)
+	}
+	x.must(422, "POST", path+"/corrections", x.bureau, `{"text":"改价","parcel":{"starting_price_yuan":1}}`)
 	x.waitUntil(now.Add(time.Second))
 	for _, r := range []registered{a, b, c} {
 		x.must(201, "POST", path+"/applications", r.token, "")
@@ -136,6 +159,10 @@ func TestParcelInSaleIsTheSales(t *testing.T) {
 	x.waitUntil(bstart)
 	x.must(201, "POST", path+"/bids", a.token, fmt.Sprintf(`{"amount":%d}`, start))
 	x.refusedInSale(sale.ParcelID, sale.ID, "已公告", all)
+	r := x.call(0, "POST", path+"/corrections", x.bureau, `{"text":"竞价中更正","parcel":{"name":"不应生效"}}`)
+	if r.status != 409 || !strings.Contains(string(r.body), "竞价开始后不得更改") {
+		t.Errorf("a correction after bidding opened: %d %s", r.status, r.body)
+	}
 
 	x.waitState(sale.ID, "closed_sold", 15*time.Second)
 	x.refusedInSale(sale.ParcelID, sale.ID, "成交", all)
@@ -162,7 +189,7 @@ func TestParcelInSaleIsTheSales(t *testing.T) {
 	for i := range auction.MaxObjectionsPerFiler {
 		x.must(201, "POST", path+"/objections", b.token, fmt.Sprintf(`{"text":"异议 %d"}`, i+1))
 	}
-	r := x.call(0, "POST", path+"/objections", b.token, `{"text":"再一项"}`)
+	r = x.call(0, "POST", path+"/objections", b.token, `{"text":"再一项"}`)
 	var p problem
 	_ = json.Unmarshal(r.body, &p)
 	if r.status != 409 || !strings.Contains(p.text(), fmt.Sprint(auction.MaxObjectionsPerFiler)) {

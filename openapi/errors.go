@@ -184,7 +184,7 @@ func parcelInSale(e *registry.ParcelInSaleError) error {
 		msg = fmt.Sprintf("地块 %d 属于出让 %d，其数据、界址和状态只能随该出让的流程变更。", e.ParcelID, e.SaleID)
 	default:
 		msg = fmt.Sprintf("地块 %d 正在出让 %d 中（已公告），自公告起地块的数据和界址不得直接修改，地块也不得撤回："+
-			"竞价开始前的更正以补充公告发布（POST /api/v1/sales/%d/notices），竞价开始后不得更改；确需停止出让的，请终止出让 %d。", e.ParcelID, e.SaleID, e.SaleID, e.SaleID)
+			"竞价开始前的更正以补充公告发布（POST /api/v1/sales/%d/corrections），竞价开始后不得更改；确需停止出让的，请终止出让 %d。", e.ParcelID, e.SaleID, e.SaleID, e.SaleID)
 	}
 	return huma.Error409Conflict(msg, &huma.ErrorDetail{Location: "sale", Message: fmt.Sprintf("出让 %d", e.SaleID), Value: e.SaleID})
 }

@@ -30,7 +30,10 @@ ALTER TABLE contract_payment ADD CONSTRAINT contract_payment_amount_yuan_bound C
 --    cannot be withdrawn; a sold parcel stays sold while its sale stands. A
 --    draft (not public yet) lets the parcel be corrected, but for the
 --    starting price it copied, and the parcel cannot be withdrawn from under
---    it.
+--    it. After the announcement and before bidding opens, the sale's own
+--    补充公告 may correct the figures and the boundary (registry.CorrectParcel
+--    names the sale in the transaction-local setting
+--    minerights.correcting_sale); never the starting price or the status.
 --    registry.UpdateParcel checks this first, under the parcel's row lock,
 --    and answers in words; this trigger holds the same rule for any other
 --    writer. A sale's own flow changes only the status, and it writes the
@@ -45,6 +48,13 @@ BEGIN
         WHERE s.parcel_id = NEW.id AND s.state NOT IN ('failed', 'terminated', 'defaulted')
         ORDER BY s.id DESC LIMIT 1;
     IF live IS NULL THEN
+        RETURN NEW;
+    END IF;
+    IF current_setting('minerights.correcting_sale', true) = live::text
+        AND live_state IN ('announced', 'applying')
+        AND OLD.starting_price_yuan IS NOT DISTINCT FROM NEW.starting_price_yuan
+        AND OLD.status = NEW.status THEN
+        -- The sale's own 补充公告 before bidding (registry.CorrectParcel).
         RETURN NEW;
     END IF;
     IF live_state = 'draft' THEN
@@ -90,11 +100,13 @@ CREATE FUNCTION parcel_lines_in_sale_guard() RETURNS trigger LANGUAGE plpgsql AS
 DECLARE
     pid  bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.parcel_id ELSE NEW.parcel_id END;
     live bigint;
+    live_state text;
 BEGIN
-    SELECT s.id INTO live FROM sale s
+    SELECT s.id, s.state INTO live, live_state FROM sale s
         WHERE s.parcel_id = pid AND s.state NOT IN ('failed', 'terminated', 'defaulted', 'draft')
         ORDER BY s.id DESC LIMIT 1;
-    IF live IS NOT NULL THEN
+    IF live IS NOT NULL AND NOT (current_setting('minerights.correcting_sale', true) = live::text
+                                 AND live_state IN ('announced', 'applying')) THEN
         RAISE EXCEPTION 'parcel % is in sale %: its % change only through the sale', pid, live, TG_TABLE_NAME
             USING ERRCODE = 'object_in_use', DETAIL = live::text;
     END IF;
