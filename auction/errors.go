@@ -57,6 +57,9 @@ var (
 	ErrObjectionsOpen = errors.New("objections open")
 	// ErrUnknownObjection: no objection has that number.
 	ErrUnknownObjection = errors.New("unknown objection")
+	// ErrObjectionLimit: the filer has filed MaxObjectionsPerFiler objections to
+	// the sale already.
+	ErrObjectionLimit = errors.New("objection limit reached")
 	// ErrTooFewBidders: a failure reason: fewer bidders than the method needs.
 	ErrTooFewBidders = errors.New("too few bidders")
 	// ErrNoBids: a failure reason: no valid bid.

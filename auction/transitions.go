@@ -373,6 +373,12 @@ func (s Sale) StartPublicity(now time.Time, cal Calendar) (Sale, []Event, error)
 	})
 }
 
+// MaxObjectionsPerFiler caps the objections one filer (one token) may file
+// to one sale during its publicity: objections go into the append-only
+// audit log and are published, so one filer must not be able to file
+// without limit. Each is at most 20,000 characters (the API's limit).
+const MaxObjectionsPerFiler = 5
+
 // FileObjection records an objection filed during the publicity.
 func (s Sale) FileObjection(now time.Time, by, text string) (Sale, []Event, error) {
 	return s.act(now, "file objection", func(t *Sale) ([]Event, error) {
@@ -381,6 +387,16 @@ func (s Sale) FileObjection(now time.Time, by, text string) (Sale, []Event, erro
 		}
 		if !now.Before(t.PublicityEnd) {
 			return nil, refuse("publicity-over", ErrTooLate, "the publicity ended at %s", stamp(t.PublicityEnd))
+		}
+		filed := 0
+		for _, o := range t.Objections {
+			if o.By == by {
+				filed++
+			}
+		}
+		if filed >= MaxObjectionsPerFiler {
+			return nil, refuse("objection-limit", ErrObjectionLimit,
+				"每个提出人对同一出让最多可提出 %d 项异议，您已提出 %d 项；补充意见请联系自然资源和规划局", MaxObjectionsPerFiler, filed)
 		}
 		o := Objection{Seq: len(t.Objections) + 1, At: now, By: by, Text: text}
 		t.Objections = append(t.Objections, o)

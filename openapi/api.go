@@ -88,6 +88,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	}
 	s.xfer = newTransfer(d.Transfer)
 	api.UseMiddleware(s.authenticate(api))
+	api.UseMiddleware(strictJSON(api))
 	s.registerService(api)
 	s.registerParcels(api)
 	s.registerCompliance(api)

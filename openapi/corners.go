@@ -134,7 +134,10 @@ func (s *server) registerCorners(api huma.API) {
 		Summary:     "Replace a parcel's boundary from a 国土 TXT file",
 		Description: "Reads the 拐点坐标 of a 国土 TXT file (UTF-8 or GBK), validates every corner and replaces the parcel's geometry; the geometry source becomes surveyed.",
 		Tags:        []string{"parcels"},
-		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed},
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge},
+		// A raw body has no default limit in huma: without one, a body
+		// beyond the server's 8 MiB cap failed the read with a 500.
+		MaxBodyBytes: 1 << 20,
 	}, roles(registry.RoleBureau), func(ctx context.Context, in *putIn) (*parcelResp, error) {
 		mp, err := s.geometryFromTXT(string(in.RawBody), "body")
 		if err != nil {

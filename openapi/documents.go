@@ -130,7 +130,7 @@ func (s *server) confirmation(ctx context.Context, id int64) (ConfirmationLetter
 
 func (s *server) result(ctx context.Context, id int64) (ResultNotice, error) {
 	var r ResultNotice
-	sl, err := s.store.GetSale(ctx, id)
+	sl, _, err := s.visibleSale(ctx, id)
 	if err != nil {
 		return r, err
 	}

@@ -72,6 +72,10 @@ func toProblem(ctx context.Context, err error) error {
 	if details := geoDetails(err, "body.geometry"); details != nil {
 		return huma.Error422UnprocessableEntity("the geometry is not acceptable: "+err.Error(), details...)
 	}
+	var ise *registry.ParcelInSaleError
+	if errors.As(err, &ise) {
+		return parcelInSale(ise)
+	}
 	switch {
 	case errors.Is(err, registry.ErrIdempotencyMismatch):
 		return huma.Error422UnprocessableEntity("this Idempotency-Key was already used for a different bid; use a new key for a new bid",
@@ -164,4 +168,23 @@ func geoDetails(err error, loc string) []error {
 func invalid(loc, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	return huma.Error422UnprocessableEntity(msg, &huma.ErrorDetail{Location: loc, Message: msg})
+}
+
+// parcelInSale is the 409 for a change to a parcel that belongs to a sale,
+// in words the clerk can act on: which sale, and what to do instead.
+func parcelInSale(e *registry.ParcelInSaleError) error {
+	var msg string
+	switch e.State {
+	case "draft":
+		msg = fmt.Sprintf("地块 %d 已列入出让 %d（草稿），出让的起始价取自地块：草稿存续期间不得修改地块的起始价，也不得撤回地块（其他数据和界址在公告前仍可更正）。"+
+			"如需修改起始价或撤回，请先终止出让 %d（POST /api/v1/sales/%d/termination），修改后重新创建出让。", e.ParcelID, e.SaleID, e.SaleID, e.SaleID)
+	case "closed_sold", "confirmed", "publicity", "contracted":
+		msg = fmt.Sprintf("地块 %d 已在出让 %d 中成交，成交地块为历史记录：其数据、界址和状态不得修改，也不得撤回或重新登记。", e.ParcelID, e.SaleID)
+	case "":
+		msg = fmt.Sprintf("地块 %d 属于出让 %d，其数据、界址和状态只能随该出让的流程变更。", e.ParcelID, e.SaleID)
+	default:
+		msg = fmt.Sprintf("地块 %d 正在出让 %d 中（已公告），自公告起地块的数据和界址不得直接修改，地块也不得撤回："+
+			"竞价开始前的更正以补充公告发布（POST /api/v1/sales/%d/corrections），竞价开始后不得更改；确需停止出让的，请终止出让 %d。", e.ParcelID, e.SaleID, e.SaleID, e.SaleID)
+	}
+	return huma.Error409Conflict(msg, &huma.ErrorDetail{Location: "sale", Message: fmt.Sprintf("出让 %d", e.SaleID), Value: e.SaleID})
 }

@@ -206,7 +206,7 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", code), slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed))
 		}()
-		if !validUTF8JSON(sw, r) {
+		if !cleanURL(sw, r) || !validUTF8JSON(sw, r) {
 			return
 		}
 		h.ServeHTTP(sw, r)

@@ -281,6 +281,9 @@ var itemParams = map[string]bool{
 func parseItems(r *http.Request, c registry.Collection) (registry.ItemsQuery, error) {
 	q := r.URL.Query()
 	iq := registry.ItemsQuery{Limit: ogcDefaultLimit, CRS: registry.CRS84, BBoxCRS: registry.CRS84, FilterCRS: registry.CRS84}
+	if err := checkItemsQuery(q); err != nil {
+		return iq, err
+	}
 	crsParam := func(name string) (registry.CRS, error) {
 		v := q.Get(name)
 		c, ok := registry.ParseCRS(v)
@@ -352,6 +355,9 @@ func parseItems(r *http.Request, c registry.Collection) (registry.ItemsQuery, er
 		e, err := cql2.Parse(q.Get("filter"))
 		if err != nil {
 			return iq, badParam("filter", "%v", err)
+		}
+		if err := checkFilterGeometries(e, iq.FilterCRS); err != nil {
+			return iq, err
 		}
 		exprs = append(exprs, e)
 	}
@@ -473,6 +479,10 @@ func (m *maps) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iq := registry.ItemsQuery{ID: r.PathValue("featureId"), Limit: 1, CRS: registry.CRS84}
+	if err := c.CheckFeatureID(iq.ID); err != nil {
+		m.fail(w, r, err)
+		return
+	}
 	if q := r.URL.Query(); q.Has("crs") {
 		crs, ok := registry.ParseCRS(q.Get("crs"))
 		if !ok {

@@ -186,7 +186,7 @@ type ParcelIn struct {
 	Elevation         *Elevation      `json:"elevation,omitempty"`
 	MiningMethod      *string         `json:"mining_method,omitempty" maxLength:"200"`
 	ServiceLifeYears  *string         `json:"service_life_years,omitempty" pattern:"^[0-9]{1,4}(\\.[0-9]{1,2})?$"`
-	StartingPriceYuan *int64          `json:"starting_price_yuan,omitempty" minimum:"1" doc:"Starting price (出让收益起始价) in whole 元"`
+	StartingPriceYuan *int64          `json:"starting_price_yuan,omitempty" minimum:"1" maximum:"1000000000000000" doc:"Starting price (出让收益起始价) in whole 元, at most 10¹⁵ (1,000 万亿) 元"`
 	Statement         *string         `json:"statement,omitempty" maxLength:"2000"`
 	Schedule          *string         `json:"schedule,omitempty" maxLength:"2000"`
 	Responsible       []string        `json:"responsible,omitempty" maxItems:"20"`
@@ -369,20 +369,12 @@ func (s *server) registerParcels(api huma.API) {
 		return out, nil
 	})
 
+	// A PATCH changes the figures and the boundary as a correction by a
+	// 补充公告 does, and besides them the status and the starting price.
 	type patchBody struct {
-		Name              *string         `json:"name,omitempty" minLength:"1" maxLength:"200"`
-		Mineral           *string         `json:"mineral,omitempty" minLength:"1" maxLength:"200"`
-		Status            *string         `json:"status,omitempty" enum:"registered,withdrawn" doc:"The bureau may withdraw a parcel or put it back; sale states are set by the transfer"`
-		StatedAreaKm2     *string         `json:"stated_area_km2,omitempty" pattern:"^[0-9]{1,6}(\\.[0-9]{1,6})?$"`
-		Elevation         *Elevation      `json:"elevation,omitempty"`
-		MiningMethod      *string         `json:"mining_method,omitempty" maxLength:"200"`
-		ServiceLifeYears  *string         `json:"service_life_years,omitempty" pattern:"^[0-9]{1,4}(\\.[0-9]{1,2})?$"`
-		StartingPriceYuan *int64          `json:"starting_price_yuan,omitempty" minimum:"1"`
-		Statement         *string         `json:"statement,omitempty" maxLength:"2000"`
-		Schedule          *string         `json:"schedule,omitempty" maxLength:"2000"`
-		Reserves          []ReserveIn     `json:"reserves,omitempty" maxItems:"50" doc:"Replaces all reserve lines"`
-		Capacity          []CapacityIn    `json:"capacity,omitempty" maxItems:"50" doc:"Replaces all capacity lines"`
-		Geometry          json.RawMessage `json:"geometry,omitempty" doc:"Replaces the geometry (GeoJSON, CGCS2000 lon/lat)"`
+		FiguresIn
+		Status            *string `json:"status,omitempty" enum:"registered,withdrawn" doc:"The bureau may withdraw a parcel or put it back; sale states are set by the transfer"`
+		StartingPriceYuan *int64  `json:"starting_price_yuan,omitempty" minimum:"1" maximum:"1000000000000000" doc:"Starting price (出让收益起始价) in whole 元, at most 10¹⁵ 元"`
 	}
 	type patchIn struct {
 		ID      int64  `path:"id" minimum:"1"`
@@ -405,20 +397,8 @@ func (s *server) registerParcels(api huma.API) {
 			StartingPriceYuan: b.StartingPriceYuan, Statement: b.Statement, Schedule: b.Schedule,
 			Reserves: reservesIn(b.Reserves), Capacity: capacityIn(b.Capacity),
 		}
-		if err := checkElevation(b.Elevation, "body.elevation"); err != nil {
+		if err := s.patchShape(&pt, b.Elevation, b.Geometry, "body.elevation"); err != nil {
 			return nil, err
-		}
-		if b.Elevation != nil {
-			pt.ElevationTopM, pt.ElevationBottomM = &b.Elevation.TopM, &b.Elevation.BottomM
-		}
-		if len(b.Geometry) > 0 && string(b.Geometry) != "null" {
-			mp, err := s.geometryOf(b.Geometry, nil)
-			if err != nil {
-				return nil, err
-			}
-			pt.Geometry = mp
-			surveyed := registry.GeometrySurveyed
-			pt.GeometrySource = &surveyed
 		}
 		v, err := ifMatch(in.IfMatch)
 		if err != nil {
@@ -433,6 +413,27 @@ func (s *server) registerParcels(api huma.API) {
 	})
 
 	s.registerCorners(api)
+	s.registerCorrections(api)
+}
+
+// patchShape validates a changed elevation range and boundary and sets them
+// in pt; a new boundary is surveyed.
+func (s *server) patchShape(pt *registry.ParcelPatch, e *Elevation, geometry json.RawMessage, elevationLoc string) error {
+	if err := checkElevation(e, elevationLoc); err != nil {
+		return err
+	}
+	if e != nil {
+		pt.ElevationTopM, pt.ElevationBottomM = &e.TopM, &e.BottomM
+	}
+	if len(geometry) > 0 && string(geometry) != "null" {
+		mp, err := s.geometryOf(geometry, nil)
+		if err != nil {
+			return err
+		}
+		surveyed := registry.GeometrySurveyed
+		pt.Geometry, pt.GeometrySource = mp, &surveyed
+	}
+	return nil
 }
 
 // etag is a parcel version as a strong ETag.

@@ -359,11 +359,7 @@ func (s *server) registerSales(api huma.API) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict, http.StatusUnprocessableEntity},
 	}, bureau, func(ctx context.Context, in *bidderIn) (*bidderOut, error) {
-		b, err := s.store.CreateBidder(ctx, registry.BidderInput{Name: in.Body.Name, CreditCode: in.Body.CreditCode, Contact: in.Body.Contact})
-		if err != nil {
-			return nil, err
-		}
-		tok, err := s.store.CreateBidderToken(ctx, b.ID, b.Name, 0)
+		b, tok, err := s.store.RegisterBidder(ctx, registry.BidderInput{Name: in.Body.Name, CreditCode: in.Body.CreditCode, Contact: in.Body.Contact})
 		if err != nil {
 			return nil, err
 		}
@@ -423,9 +419,9 @@ func (s *server) registerSales(api huma.API) {
 		Body struct {
 			ParcelID  int64  `json:"parcel_id" minimum:"1"`
 			Method    string `json:"method" enum:"listing,auction,tender" default:"listing" doc:"挂牌 (listing, with timed bidding), 拍卖 (auction), 招标 (tender)"`
-			Increment int64  `json:"increment" minimum:"1" doc:"加价幅度, 元"`
-			Deposit   int64  `json:"deposit" minimum:"1" doc:"保证金 per bidder, 元"`
-			Reserve   int64  `json:"reserve,omitempty" minimum:"0" doc:"Secret reserve (底价), 元; committed by hash now, revealed at the close, never changeable. 0 or absent: none"`
+			Increment int64  `json:"increment" minimum:"1" maximum:"1000000000000000" doc:"加价幅度, 元 (at most 10¹⁵)"`
+			Deposit   int64  `json:"deposit" minimum:"1" maximum:"1000000000000000" doc:"保证金 per bidder, 元 (at most 10¹⁵)"`
+			Reserve   int64  `json:"reserve,omitempty" minimum:"0" maximum:"1000000000000000" doc:"Secret reserve (底价), 元; committed by hash now, revealed at the close, never changeable. 0 or absent: none"`
 		}
 	}
 	register(api, huma.Operation{
@@ -513,6 +509,9 @@ func (s *server) registerSales(api huma.API) {
 		Tags:        []string{"sales"},
 		Errors:      []int{http.StatusNotFound},
 	}, public, func(ctx context.Context, in *saleIDIn) (*noticesOut, error) {
+		if _, _, err := s.visibleSale(ctx, in.ID); err != nil {
+			return nil, err
+		}
 		ns, err := s.store.Notices(ctx, in.ID)
 		if err != nil {
 			return nil, err
@@ -562,6 +561,9 @@ func (s *server) registerSales(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
+		if _, _, err := s.visibleSale(ctx, in.ID); err != nil {
+			return nil, err
+		}
 		sl, err := s.store.Apply(ctx, in.ID, id, actor)
 		return s.respondSale(ctx, sl, err)
 	})
@@ -570,7 +572,7 @@ func (s *server) registerSales(api huma.API) {
 		ID   int64 `path:"id" minimum:"1"`
 		Body struct {
 			BidderID int64 `json:"bidder_id" minimum:"1"`
-			Amount   int64 `json:"amount" minimum:"1" doc:"Payment received from the bidder's own account, 元"`
+			Amount   int64 `json:"amount" minimum:"1" maximum:"1000000000000000" doc:"Payment received from the bidder's own account, 元 (at most 10¹⁵)"`
 		}
 	}
 	register(api, huma.Operation{
@@ -609,7 +611,7 @@ func (s *server) registerSales(api huma.API) {
 			}
 			only = id
 		}
-		if _, err := s.store.GetSale(ctx, in.ID); err != nil {
+		if _, _, err := s.visibleSale(ctx, in.ID); err != nil {
 			return nil, err
 		}
 		es, err := s.store.Deposits(ctx, in.ID, only)
@@ -708,7 +710,10 @@ func (s *server) registerSales(api huma.API) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict},
 	}, roles(registry.RoleBureau, registry.RoleBidder, registry.RolePlanner), func(ctx context.Context, in *objectionIn) (*saleResp, error) {
-		v := viewerOf(ctx)
+		_, v, err := s.visibleSale(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
 		sl, err := s.store.FileObjection(ctx, in.ID, v.actor, in.Body.Text, v.actor)
 		return s.respondSale(ctx, sl, err)
 	})
@@ -734,7 +739,7 @@ func (s *server) registerSales(api huma.API) {
 
 	type instalmentIn struct {
 		Due    string `json:"due" format:"date" example:"2026-09-30" doc:"Due date (China Standard Time)"`
-		Amount int64  `json:"amount" minimum:"1" doc:"元"`
+		Amount int64  `json:"amount" minimum:"1" maximum:"1000000000000000" doc:"元 (at most 10¹⁵)"`
 	}
 	type contractIn struct {
 		ID   int64 `path:"id" minimum:"1"`
@@ -786,7 +791,7 @@ func (s *server) registerSales(api huma.API) {
 	type paymentIn struct {
 		ID   int64 `path:"id" minimum:"1"`
 		Body struct {
-			Amount    int64  `json:"amount" minimum:"1" doc:"元"`
+			Amount    int64  `json:"amount" minimum:"1" maximum:"1000000000000000" doc:"元 (at most 10¹⁵)"`
 			Reference string `json:"reference,omitempty" maxLength:"200" doc:"Bank reference"`
 		}
 	}
@@ -810,9 +815,9 @@ func (s *server) registerSales(api huma.API) {
 		ID   int64 `path:"id" minimum:"1"`
 		Body struct {
 			Method    string `json:"method" enum:"listing,auction,tender" default:"listing"`
-			Increment int64  `json:"increment" minimum:"1"`
-			Deposit   int64  `json:"deposit" minimum:"1"`
-			Reserve   int64  `json:"reserve,omitempty" minimum:"0" doc:"A new secret reserve; the old one was revealed"`
+			Increment int64  `json:"increment" minimum:"1" maximum:"1000000000000000"`
+			Deposit   int64  `json:"deposit" minimum:"1" maximum:"1000000000000000"`
+			Reserve   int64  `json:"reserve,omitempty" minimum:"0" maximum:"1000000000000000" doc:"A new secret reserve; the old one was revealed"`
 		}
 	}
 	register(api, huma.Operation{
@@ -852,6 +857,11 @@ func (s *server) registerAudit(api huma.API) {
 		Tags:        []string{"audit"},
 		Errors:      []int{http.StatusNotFound},
 	}, public, func(ctx context.Context, in *auditIn) (*auditOut, error) {
+		if in.SaleID != 0 {
+			if _, _, err := s.visibleSale(ctx, in.SaleID); err != nil {
+				return nil, err
+			}
+		}
 		rep, err := s.store.CheckAudit(ctx, in.SaleID)
 		if err != nil {
 			return nil, err
@@ -926,12 +936,8 @@ func (s *server) registerAudit(api huma.API) {
 
 // winnerOrBureau admits the bureau and the sale's winning bidder.
 func (s *server) winnerOrBureau(ctx context.Context, id int64) error {
-	v := viewerOf(ctx)
-	if v.bureau {
-		return nil
-	}
-	sl, err := s.store.GetSale(ctx, id)
-	if err != nil {
+	sl, v, err := s.visibleSale(ctx, id)
+	if err != nil || v.bureau {
 		return err
 	}
 	if o, ok := sl.Machine.Result(); ok && o.Sold && v.isBidder(o.Best.Bidder) {

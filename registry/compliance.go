@@ -249,27 +249,32 @@ func (s *Store) CheckGeometry(ctx context.Context, subj Subject) (Report, error)
 // (parcel_compliance_problem in SQL).
 func (s *Store) RunCompliance(ctx context.Context, parcelID int64) (Report, error) {
 	err := s.checkTx(ctx, pgx.ReadWrite, func(tx pgx.Tx) error {
-		p, err := findParcel(ctx, tx, parcelID)
-		if err != nil {
-			return err
-		}
-		r, digest, err := check(ctx, tx, SubjectOf(p))
-		if err != nil {
-			return err
-		}
-		findings, err := json.Marshal(r.Checks)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO compliance_report (parcel_id, verdict, findings, layer_versions, parcel_version, rules_digest, area_m2)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			p.ID, r.Verdict, findings, r.LayerVersions, p.Version, digest, r.AreaM2)
-		return err
+		return storeReport(ctx, tx, parcelID)
 	})
 	if err != nil {
 		return Report{}, fmt.Errorf("registry: run compliance for parcel %d: %w", parcelID, err)
 	}
 	return s.LatestReport(ctx, parcelID)
+}
+
+// storeReport checks the parcel as it is in tx and stores the report.
+func storeReport(ctx context.Context, tx pgx.Tx, parcelID int64) error {
+	p, err := findParcel(ctx, tx, parcelID)
+	if err != nil {
+		return err
+	}
+	r, digest, err := check(ctx, tx, SubjectOf(p))
+	if err != nil {
+		return err
+	}
+	findings, err := json.Marshal(r.Checks)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO compliance_report (parcel_id, verdict, findings, layer_versions, parcel_version, rules_digest, area_m2)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		p.ID, r.Verdict, findings, r.LayerVersions, p.Version, digest, r.AreaM2)
+	return err
 }
 
 // LatestReport returns the parcel's most recent report, marked stale when a

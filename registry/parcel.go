@@ -347,55 +347,71 @@ func replaceLines(ctx context.Context, tx pgx.Tx, id int64, reserves []Reserve, 
 }
 
 // UpdateParcel applies a patch in one transaction. A patch that names an
-// IfVersion other than the current one fails with ErrConflict.
+// IfVersion other than the current one fails with ErrConflict. A parcel
+// that belongs to a sale which has not ended is refused with a
+// ParcelInSaleError (see checkParcelChange): from the announcement on its
+// figures, boundary and status are the sale's, and a draft keeps the
+// starting price it copied. The check runs under the parcel's row lock,
+// and migration 009's trigger holds the same rule in the database.
 func (s *Store) UpdateParcel(ctx context.Context, id int64, pt ParcelPatch) (Parcel, error) {
 	var p Parcel
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var version int
-		if err := tx.QueryRow(ctx, `SELECT version FROM parcel WHERE id = $1 FOR UPDATE`, id).Scan(&version); err != nil {
+		var price *int64
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT version, starting_price_yuan, status FROM parcel WHERE id = $1 FOR UPDATE`, id).Scan(&version, &price, &status); err != nil {
+			return err
+		}
+		if err := checkParcelChange(ctx, tx, id, pt, price, status); err != nil {
 			return err
 		}
 		if pt.IfVersion != 0 && pt.IfVersion != version {
 			return fmt.Errorf("%w: parcel %d is at version %d, not %d", ErrConflict, id, version, pt.IfVersion)
 		}
-		var geom []byte
-		if pt.Geometry != nil {
-			geom = geomWKB(pt.Geometry)
-		}
-		_, err := tx.Exec(ctx, `
-			UPDATE parcel SET
-				name = COALESCE($2, name),
-				mineral = COALESCE($3, mineral),
-				status = COALESCE($4, status),
-				stated_area_km2 = COALESCE($5::numeric, stated_area_km2),
-				elevation_top_m = COALESCE($6, elevation_top_m),
-				elevation_bottom_m = COALESCE($7, elevation_bottom_m),
-				mining_method = COALESCE($8, mining_method),
-				service_life_years = COALESCE($9::numeric, service_life_years),
-				starting_price_yuan = COALESCE($10, starting_price_yuan),
-				statement = COALESCE($11, statement),
-				schedule = COALESCE($12, schedule),
-				geom = COALESCE(ST_Multi(ST_GeomFromWKB($13::bytea, 4490)), geom),
-				geometry_source = COALESCE($14, geometry_source),
-				updated_at = now(),
-				version = version + 1
-			WHERE id = $1`,
-			id, pt.Name, pt.Mineral, pt.Status, pt.StatedAreaKm2, pt.ElevationTopM, pt.ElevationBottomM,
-			pt.MiningMethod, pt.ServiceLifeYears, pt.StartingPriceYuan, pt.Statement, pt.Schedule, geom,
-			pt.GeometrySource)
-		if err != nil {
+		if err := writePatch(ctx, tx, id, pt); err != nil {
 			return err
 		}
-		if err := replaceLines(ctx, tx, id, pt.Reserves, pt.Capacity); err != nil {
-			return err
-		}
+		var err error
 		p, err = findParcel(ctx, tx, id)
 		return err
 	})
 	if err != nil {
-		return p, fmt.Errorf("registry: update parcel %d: %w", id, err)
+		return p, fmt.Errorf("registry: update parcel %d: %w", id, inSaleGuard(err, id))
 	}
 	return p, nil
+}
+
+// writePatch writes the fields of pt that are set, and bumps the version.
+func writePatch(ctx context.Context, tx pgx.Tx, id int64, pt ParcelPatch) error {
+	var geom []byte
+	if pt.Geometry != nil {
+		geom = geomWKB(pt.Geometry)
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE parcel SET
+			name = COALESCE($2, name),
+			mineral = COALESCE($3, mineral),
+			status = COALESCE($4, status),
+			stated_area_km2 = COALESCE($5::numeric, stated_area_km2),
+			elevation_top_m = COALESCE($6, elevation_top_m),
+			elevation_bottom_m = COALESCE($7, elevation_bottom_m),
+			mining_method = COALESCE($8, mining_method),
+			service_life_years = COALESCE($9::numeric, service_life_years),
+			starting_price_yuan = COALESCE($10, starting_price_yuan),
+			statement = COALESCE($11, statement),
+			schedule = COALESCE($12, schedule),
+			geom = COALESCE(ST_Multi(ST_GeomFromWKB($13::bytea, 4490)), geom),
+			geometry_source = COALESCE($14, geometry_source),
+			updated_at = now(),
+			version = version + 1
+		WHERE id = $1`,
+		id, pt.Name, pt.Mineral, pt.Status, pt.StatedAreaKm2, pt.ElevationTopM, pt.ElevationBottomM,
+		pt.MiningMethod, pt.ServiceLifeYears, pt.StartingPriceYuan, pt.Statement, pt.Schedule, geom,
+		pt.GeometrySource)
+	if err != nil {
+		return err
+	}
+	return replaceLines(ctx, tx, id, pt.Reserves, pt.Capacity)
 }
 
 // County is a county-level division with its administrative code.

@@ -61,14 +61,32 @@ func ParseBidderKey(k string) (int64, bool) {
 
 // CreateBidder registers a bidder.
 func (s *Store) CreateBidder(ctx context.Context, in BidderInput) (Bidder, error) {
+	b, _, err := s.registerBidder(ctx, in, false)
+	return b, err
+}
+
+// RegisterBidder registers a bidder and issues its token in one
+// transaction, so that an answer that fails can be retried: either both
+// exist or neither does.
+func (s *Store) RegisterBidder(ctx context.Context, in BidderInput) (Bidder, string, error) {
+	return s.registerBidder(ctx, in, true)
+}
+
+func (s *Store) registerBidder(ctx context.Context, in BidderInput, withToken bool) (Bidder, string, error) {
 	var b Bidder
+	var token string
 	if strings.TrimSpace(in.Name) == "" {
-		return b, &ValidationError{Field: "name", Reason: "the bidder's registered name is required"}
+		return b, "", &ValidationError{Field: "name", Reason: "the bidder's registered name is required"}
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO bidder (name, credit_code, contact) VALUES ($1, $2, $3)
+		err := tx.QueryRow(ctx, `INSERT INTO bidder (name, credit_code, contact) VALUES ($1, $2, $3)
 			RETURNING id, name, credit_code, contact, created_at`, in.Name, in.CreditCode, in.Contact).
 			Scan(&b.ID, &b.Name, &b.CreditCode, &b.Contact, &b.CreatedAt)
+		if err != nil || !withToken {
+			return err
+		}
+		token, err = insertBidderToken(ctx, tx, b.ID, b.Name, 0)
+		return err
 	})
 	if err != nil {
 		var ve *ValidationError
@@ -78,9 +96,9 @@ func (s *Store) CreateBidder(ctx context.Context, in BidderInput) (Bidder, error
 		if errors.Is(err, ErrConflict) {
 			err = fmt.Errorf("%w: a bidder with this credit code is already registered", ErrConflict)
 		}
-		return b, fmt.Errorf("registry: create bidder: %w", err)
+		return b, "", fmt.Errorf("registry: create bidder: %w", err)
 	}
-	return b, nil
+	return b, token, nil
 }
 
 // GetBidder returns a bidder.
@@ -96,6 +114,19 @@ func (s *Store) GetBidder(ctx context.Context, id int64) (Bidder, error) {
 
 // CreateBidderToken issues a bidder token linked to a registered bidder.
 func (s *Store) CreateBidderToken(ctx context.Context, bidderID int64, name string, ttl time.Duration) (string, error) {
+	var token string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		token, err = insertBidderToken(ctx, tx, bidderID, name, ttl)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("registry: create bidder token: %w", err)
+	}
+	return token, nil
+}
+
+func insertBidderToken(ctx context.Context, tx pgx.Tx, bidderID int64, name string, ttl time.Duration) (string, error) {
 	token, err := newToken()
 	if err != nil {
 		return "", err
@@ -104,13 +135,10 @@ func (s *Store) CreateBidderToken(ctx context.Context, bidderID int64, name stri
 	if ttl > 0 {
 		expires = &ttl
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO api_token (name, role, digest, expires_at, bidder_id)
-			VALUES ($1, 'bidder', $2, now() + $3::interval, $4)`, name, digest(token), expires, bidderID)
-		return err
-	})
+	_, err = tx.Exec(ctx, `INSERT INTO api_token (name, role, digest, expires_at, bidder_id)
+		VALUES ($1, 'bidder', $2, now() + $3::interval, $4)`, name, digest(token), expires, bidderID)
 	if err != nil {
-		return "", fmt.Errorf("registry: create bidder token: %w", err)
+		return "", err
 	}
 	return token, nil
 }
@@ -566,6 +594,18 @@ func (s *Store) transition(ctx context.Context, id int64, actor string,
 	fn func(tx pgx.Tx, l *locked) (auction.Sale, []auction.Event, error),
 	extra func(tx pgx.Tx, l *locked, next auction.Sale, b *pgx.Batch, c *chain) error,
 ) (auction.Sale, []auction.Event, error) {
+	return s.transitionThen(ctx, id, actor, fn, extra, nil)
+}
+
+// transitionThen is transition with then run in the transaction after the
+// save and before the commit: what the caller answers with is read there,
+// so that an answer which cannot be read fails the change with it, rather
+// than reporting an error for a change that was committed.
+func (s *Store) transitionThen(ctx context.Context, id int64, actor string,
+	fn func(tx pgx.Tx, l *locked) (auction.Sale, []auction.Event, error),
+	extra func(tx pgx.Tx, l *locked, next auction.Sale, b *pgx.Batch, c *chain) error,
+	then func(tx pgx.Tx) error,
+) (auction.Sale, []auction.Event, error) {
 	var next auction.Sale
 	var evs []auction.Event
 	var seq int64
@@ -583,7 +623,10 @@ func (s *Store) transition(ctx context.Context, id int64, actor string,
 			ex = func(b *pgx.Batch, c *chain) error { return extra(tx, l, next, b, c) }
 		}
 		seq, err = save(ctx, tx, l, next, evs, actor, ex)
-		return err
+		if err != nil || then == nil {
+			return err
+		}
+		return then(tx)
 	})
 	if err != nil {
 		return next, nil, err
@@ -597,29 +640,51 @@ func (s *Store) transition(ctx context.Context, id int64, actor string,
 // act is transition for a plain state-machine method, returning the sale as
 // stored afterwards.
 func (s *Store) act(ctx context.Context, id int64, actor, what string, fn func(now time.Time, m auction.Sale) (auction.Sale, []auction.Event, error)) (Sale, error) {
-	_, _, err := s.transition(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
+	var out Sale
+	_, _, err := s.transitionThen(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		return fn(l.now, l.m)
-	}, nil)
+	}, nil, s.readSaleInto(ctx, id, &out))
 	if err != nil {
 		return Sale{}, fmt.Errorf("registry: %s, sale %d: %w", what, id, err)
 	}
-	return s.GetSale(ctx, id)
+	return out, nil
+}
+
+// readSaleInto reads sale id into out in the transaction of a change.
+func (s *Store) readSaleInto(ctx context.Context, id int64, out *Sale) func(pgx.Tx) error {
+	return func(tx pgx.Tx) error {
+		var err error
+		*out, err = findSale(ctx, tx, id)
+		return err
+	}
+}
+
+// readContractInto reads sale id's contract into out in the transaction of
+// a change.
+func (s *Store) readContractInto(ctx context.Context, id int64, out *Contract) func(pgx.Tx) error {
+	return func(tx pgx.Tx) error {
+		var err error
+		*out, err = findContract(ctx, tx, id)
+		return err
+	}
 }
 
 // CreateSale creates a draft sale of a parcel that has a starting price, by
 // rules, with the reserve committed when one is given. The salt of the
 // reserve commitment is drawn here and kept secret until the close.
 func (s *Store) CreateSale(ctx context.Context, in SaleInput, rules auction.Rules, actor string) (Sale, error) {
-	var id int64
+	var out Sale
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		id, err = insertSale(ctx, tx, in, rules, actor, 1, nil, nil)
-		return err
+		id, err := insertSale(ctx, tx, in, rules, actor, 1, nil, nil)
+		if err != nil {
+			return err
+		}
+		return s.readSaleInto(ctx, id, &out)(tx)
 	})
 	if err != nil {
 		return Sale{}, fmt.Errorf("registry: create sale: %w", err)
 	}
-	return s.GetSale(ctx, id)
+	return out, nil
 }
 
 func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rules, actor string, round int, prev *int64, barred []string) (int64, error) {
@@ -731,11 +796,22 @@ func scanSale(row pgx.Row) (Sale, error) {
 
 // GetSale returns a sale with the names of its participants.
 func (s *Store) GetSale(ctx context.Context, id int64) (Sale, error) {
-	sl, err := scanSale(s.pool.QueryRow(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id WHERE s.id = $1`, id))
+	return findSale(ctx, s.pool, id)
+}
+
+// saleQuerier is what reads of several rows need: a pool, or the
+// transaction of a change the read answers with.
+type saleQuerier interface {
+	querier
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func findSale(ctx context.Context, q saleQuerier, id int64) (Sale, error) {
+	sl, err := scanSale(q.QueryRow(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id WHERE s.id = $1`, id))
 	if err != nil {
 		return sl, fmt.Errorf("registry: get sale %d: %w", id, mapErr(err))
 	}
-	rows, err := s.pool.Query(ctx, `SELECT b.id, b.name, b.credit_code, b.contact, b.created_at
+	rows, err := q.Query(ctx, `SELECT b.id, b.name, b.credit_code, b.contact, b.created_at
 		FROM sale_participant sp JOIN bidder b ON b.id = sp.bidder_id WHERE sp.sale_id = $1`, id)
 	if err != nil {
 		return sl, fmt.Errorf("registry: get sale %d: %w", id, err)
@@ -800,7 +876,8 @@ func (s *Store) ListSales(ctx context.Context, f SaleFilter) ([]Sale, int, error
 // Announce publishes a draft sale (公告) with its windows, once the parcel
 // passes compliance. The announcement is stored as notice 1, never edited.
 func (s *Store) Announce(ctx context.Context, id int64, cal auction.Calendar, w auction.Windows, actor string) (Sale, error) {
-	_, _, err := s.transition(ctx, id, actor, func(tx pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
+	var out Sale
+	_, _, err := s.transitionThen(ctx, id, actor, func(tx pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		if err := checkCompliance(ctx, tx, l.parcelID); err != nil {
 			return l.m, nil, err
 		}
@@ -826,11 +903,11 @@ func (s *Store) Announce(ctx context.Context, id int64, cal auction.Calendar, w 
 			body["calendar_sha256"] = d
 		}
 		return queueNotice(b, c, 1, "announcement", l.now, body)
-	})
+	}, s.readSaleInto(ctx, id, &out))
 	if err != nil {
 		return Sale{}, fmt.Errorf("registry: announce sale %d: %w", id, err)
 	}
-	return s.GetSale(ctx, id)
+	return out, nil
 }
 
 func queueNotice(b *pgx.Batch, c *chain, no int, kind string, at time.Time, body map[string]any) error {
@@ -999,6 +1076,7 @@ func (s *Store) Default(ctx context.Context, id int64, reason, actor string) (Sa
 // committed afresh.
 func (s *Store) Reoffer(ctx context.Context, id int64, in SaleInput, actor string) (Sale, error) {
 	var nid int64
+	var out Sale
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		l, err := s.lockSale(ctx, tx, id, nil)
 		if err != nil {
@@ -1011,12 +1089,15 @@ func (s *Store) Reoffer(ctx context.Context, id int64, in SaleInput, actor strin
 		in.ParcelID = l.parcelID
 		prev := id
 		nid, err = insertSale(ctx, tx, in, next.Rules, actor, l.round+1, &prev, next.Barred)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.readSaleInto(ctx, nid, &out)(tx)
 	})
 	if err != nil {
 		return Sale{}, fmt.Errorf("registry: re-offer sale %d: %w", id, err)
 	}
-	return s.GetSale(ctx, nid)
+	return out, nil
 }
 
 // Tick applies the time-driven changes due by the database clock; it is
@@ -1140,7 +1221,8 @@ func (in ContractInput) validate(price int64) error {
 // SignContract records the contract after the publicity: the schedule of
 // 出让收益, with the winner's deposit credited as the first payment.
 func (s *Store) SignContract(ctx context.Context, id int64, in ContractInput, actor string) (Contract, error) {
-	_, _, err := s.transition(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
+	var out Contract
+	_, _, err := s.transitionThen(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		if l.m.State == auction.StatePublicity {
 			if err := in.validate(l.m.High.Amount); err != nil {
 				return l.m, nil, err
@@ -1165,11 +1247,11 @@ func (s *Store) SignContract(ctx context.Context, id int64, in ContractInput, ac
 			return err
 		}
 		return c.add(KindContractTerms, l.now, data)
-	})
+	}, s.readContractInto(ctx, id, &out))
 	if err != nil {
 		return Contract{}, fmt.Errorf("registry: sign contract of sale %d: %w", id, err)
 	}
-	return s.GetContract(ctx, id)
+	return out, nil
 }
 
 // RecordPayment records a payment of the price against the contract.
@@ -1177,7 +1259,8 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 	if amount <= 0 || amount > auction.MaxAmount {
 		return Contract{}, &ValidationError{Field: "amount", Reason: "must be a positive amount in 元"}
 	}
-	_, _, err := s.transition(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
+	var out Contract
+	_, _, err := s.transitionThen(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		if l.m.State != auction.StateContracted {
 			return l.m, nil, fmt.Errorf("%w: payments are recorded against a signed contract; the sale is %s", ErrConflict, l.m.State)
 		}
@@ -1189,11 +1272,11 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 			return err
 		}
 		return c.add(KindPaymentRecorded, l.now, data)
-	})
+	}, s.readContractInto(ctx, id, &out))
 	if err != nil {
 		return Contract{}, fmt.Errorf("registry: payment on sale %d: %w", id, err)
 	}
-	return s.GetContract(ctx, id)
+	return out, nil
 }
 
 // GetContract returns the contract with each instalment's status on the
@@ -1201,22 +1284,26 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 // instalments in order, and an instalment past its due date and not fully
 // paid is overdue.
 func (s *Store) GetContract(ctx context.Context, id int64) (Contract, error) {
+	return findContract(ctx, s.pool, id)
+}
+
+func findContract(ctx context.Context, q saleQuerier, id int64) (Contract, error) {
 	var c Contract
 	var today string
-	err := s.pool.QueryRow(ctx, `SELECT sale_id, signed_at, price_yuan, deposit_credited_yuan, schedule,
+	err := q.QueryRow(ctx, `SELECT sale_id, signed_at, price_yuan, deposit_credited_yuan, schedule,
 			to_char((clock_timestamp() AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD')
 		FROM sale_contract WHERE sale_id = $1`, id).Scan(&c.SaleID, &c.SignedAt, &c.Price, &c.DepositCredited, &c.Schedule, &today)
 	if err != nil {
 		return c, fmt.Errorf("registry: contract of sale %d: %w", id, mapErr(err))
 	}
-	rows, err := s.pool.Query(ctx, `SELECT no, to_char(due_date, 'YYYY-MM-DD'), amount_yuan, 0::bigint, '' FROM contract_instalment WHERE sale_id = $1 ORDER BY no`, id)
+	rows, err := q.Query(ctx, `SELECT no, to_char(due_date, 'YYYY-MM-DD'), amount_yuan, 0::bigint, '' FROM contract_instalment WHERE sale_id = $1 ORDER BY no`, id)
 	if err == nil {
 		c.Instalments, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Instalment])
 	}
 	if err != nil {
 		return c, fmt.Errorf("registry: contract of sale %d: %w", id, err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT amount_yuan, paid_at, reference FROM contract_payment WHERE sale_id = $1 ORDER BY id`, id)
+	rows, err = q.Query(ctx, `SELECT amount_yuan, paid_at, reference FROM contract_payment WHERE sale_id = $1 ORDER BY id`, id)
 	if err == nil {
 		c.Payments, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Payment])
 	}

@@ -77,16 +77,19 @@ func Capital(f Fen) (string, error) {
 }
 
 // CapitalYuan is Capital for a whole number of 元, such as a gazette starting price:
-// CapitalYuan(435866500) is "肆亿叁仟伍佰捌拾陆万陆仟伍佰元整". It panics if yuan is
-// negative or above MaxYuan, like regexp.MustCompile, so use it only on amounts already
-// validated (by ParseWan, for instance) and Capital on anything else.
+// CapitalYuan(435866500) is "肆亿叁仟伍佰捌拾陆万陆仟伍佰元整". It is total: an amount
+// with no capital form (negative, or above MaxYuan) gives the empty string, never a
+// panic, because it writes amounts read back from storage into responses that are
+// built after the write committed, where a panic would answer 500 for a change that
+// was made. The API and the database bound every amount well below MaxYuan (see
+// MaxAmountYuan), so the empty string marks a value that got past both.
 func CapitalYuan(yuan int64) string {
 	if yuan < 0 || yuan > MaxYuan {
-		panic(fmt.Sprintf("money: CapitalYuan(%d) outside 0…MaxYuan", yuan))
+		return ""
 	}
-	s, err := Capital(FromYuan(yuan))
+	s, err := Capital(Fen(yuan * 100))
 	if err != nil {
-		panic(err) // unreachable: the range was checked above
+		return "" // unreachable: the range was checked above
 	}
 	return s
 }

@@ -128,16 +128,36 @@ func TestCapitalYuan(t *testing.T) {
 	if got, want := CapitalYuan(435866500), "肆亿叁仟伍佰捌拾陆万陆仟伍佰元整"; got != want {
 		t.Errorf("CapitalYuan(435866500) = %s, want %s", got, want)
 	}
-	for _, y := range []int64{-1, MaxYuan + 1, math.MaxInt64} {
-		t.Run(fmt.Sprint(y), func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("CapitalYuan(%d) did not panic", y)
-				}
-			}()
-			CapitalYuan(y)
-		})
+	for _, y := range []int64{-1, MaxYuan + 1, math.MaxInt64, math.MinInt64} {
+		if got := CapitalYuan(y); got != "" {
+			t.Errorf("CapitalYuan(%d) = %q, want \"\" (no capital form)", y, got)
+		}
 	}
+}
+
+// FuzzCapitalYuan checks that CapitalYuan never panics on any int64, the range of the
+// bigint columns it is fed from: it writes an amount in 0…MaxYuan as Capital does and
+// gives "" for anything else.
+func FuzzCapitalYuan(f *testing.F) {
+	for _, y := range []int64{0, 1, 435866500, MaxAmountYuan, MaxYuan, MaxYuan + 1, 1e16, math.MaxInt64 / 100, math.MaxInt64/100 + 1, math.MaxInt64, -1, math.MinInt64} {
+		f.Add(y)
+	}
+	f.Fuzz(func(t *testing.T, y int64) {
+		got := CapitalYuan(y)
+		if y < 0 || y > MaxYuan {
+			if got != "" {
+				t.Fatalf("CapitalYuan(%d) = %q, want \"\"", y, got)
+			}
+			return
+		}
+		want, err := Capital(FromYuan(y))
+		if err != nil || got != want {
+			t.Fatalf("CapitalYuan(%d) = %q, Capital gives %q, %v", y, got, want, err)
+		}
+		if FormatWan(y) == "" {
+			t.Fatalf("FormatWan(%d) is empty", y)
+		}
+	})
 }
 
 // TestCapitalRoundTrip writes random amounts in capitals and reads them back with an

@@ -36,6 +36,14 @@ const (
 	MaxYuan int64 = 1e16 - 1
 	// MaxFen is the largest amount supported, MaxYuan 元 9 角 9 分.
 	MaxFen Fen = Fen(MaxYuan)*100 + 99
+	// MaxAmountYuan is the largest amount of money, in 元, that the service accepts
+	// in any field (starting price, increment, deposit, reserve, bid, payment, contract
+	// instalment) and that the database's CHECK constraints let a money column hold:
+	// 1,000 万亿 (10¹⁵) 元, many orders of magnitude above any mining right sold, ten
+	// times below MaxYuan so that a price plus an increment or a sum of a few
+	// instalments stays writable in capitals, and far below the int64 limit of 分
+	// (about 9.2 × 10¹⁶ 元) so that FromYuan never overflows.
+	MaxAmountYuan int64 = 1e15
 )
 
 // Sentinel errors wrapped by every error this package returns.
