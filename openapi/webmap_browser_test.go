@@ -1,20 +1,28 @@
 package openapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"minerights/internal/testdb"
+	"minerights/openapi"
 	"minerights/registry"
 )
 
@@ -412,4 +420,62 @@ func containsAll(have []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestWebMapBasemapInChromium: with a base map configured on another host
+// (here a second local server), the page requests nothing from it until the
+// base map is turned on, then draws its tiles with its attribution.
+func TestWebMapBasemapInChromium(t *testing.T) {
+	node := needTool(t, "node", "apt-get install nodejs npm")
+	needTool(t, "chromium", "apt-get install chromium")
+	if _, err := os.Stat("../web/node_modules/playwright-core"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("web/node_modules is missing: make test runs npm ci in web/")
+		}
+		t.Skip("web/node_modules is missing: run npm ci in web/")
+	}
+	var tile bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{0xa6, 0xd8, 0x54, 0xff}}, image.Point{}, draw.Src)
+	if err := png.Encode(&tile, img); err != nil {
+		t.Fatal(err)
+	}
+	var served atomic.Int64
+	tiles := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		_, _ = w.Write(tile.Bytes())
+	}))
+	t.Cleanup(tiles.Close)
+	db := testdb.Seeded(t)
+	srv := httptest.NewServer(mapHandlerWith(t, db, openapi.Maps{Basemap: openapi.Basemap{URL: tiles.URL + "/{z}/{x}/{y}.png", Attribution: "测试底图"}}))
+	t.Cleanup(srv.Close)
+	shot := filepath.Join(e2eOut(t, "basemap"), "basemap-on.png")
+	text := run(t, 3*time.Minute, node, "../web/e2e/basemap.mjs", srv.URL+"/", shot)
+	var res struct {
+		Errors, OffsiteBefore, OffsiteAfter []string
+		Toggle                              *struct {
+			Checked bool
+			Label   string
+		}
+		Visibility, Attribution string
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(text)), &res); err != nil {
+		t.Fatalf("basemap.mjs printed %q: %v", text, err)
+	}
+	if len(res.Errors) > 0 || len(res.OffsiteBefore) > 0 {
+		t.Errorf("errors %v; requests before the base map was turned on %v", res.Errors, res.OffsiteBefore)
+	}
+	if res.Toggle == nil || res.Toggle.Checked || !strings.Contains(res.Toggle.Label, "底图") {
+		t.Errorf("base-map switch: %+v", res.Toggle)
+	}
+	if res.Visibility != "visible" || len(res.OffsiteAfter) == 0 || served.Load() == 0 || !strings.Contains(res.Attribution, "测试底图") {
+		t.Errorf("base map on: visibility %q, %d requests (%d served), attribution %q", res.Visibility, len(res.OffsiteAfter), served.Load(), res.Attribution)
+	}
+	for _, u := range res.OffsiteAfter {
+		if !strings.HasPrefix(u, tiles.URL+"/") {
+			t.Errorf("request to %s", u)
+		}
+	}
 }
