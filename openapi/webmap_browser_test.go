@@ -61,6 +61,12 @@ type plannerMapRun struct {
 			Report                registry.Report
 			HitLayers             []string
 		}
+		TxtSource string
+		WhatifTXT struct {
+			Verdict, Status, Text string
+			Report                registry.Report
+			HitLayers             []string
+		}
 		Axe []axeViolation
 	}
 	Phone struct {
@@ -279,6 +285,20 @@ func TestPlannerMapInChromium(t *testing.T) {
 	}
 	if overlap <= 0 || !strings.Contains(w.Text, groupDigits(overlap)) || !containsAll(w.HitLayers, "redlines-hit-0") {
 		t.Errorf("what-if overlap %v m² not shown (%v): %s", overlap, w.HitLayers, w.Text)
+	}
+	// The what-if from parcel 3's TXT file finds parcel 3 under it.
+	wt := pl.WhatifTXT
+	var under *registry.Hit
+	for _, c := range wt.Report.Checks {
+		for i, h := range c.Hits {
+			if c.Check == "parcels" && h.FID == "3" && h.OverlapM2 > 0 {
+				under = &c.Hits[i]
+			}
+		}
+	}
+	if !strings.Contains(pl.TxtSource, "地块3.txt") || under == nil || wt.Verdict != wt.Report.Verdict || wt.Verdict == "pass" ||
+		!strings.Contains(wt.Text, "已登记地块") || !strings.Contains(wt.Text, groupDigits(under.OverlapM2)) || !strings.Contains(" "+strings.Join(wt.HitLayers, " "), " parcels-hit-") {
+		t.Errorf("what-if from TXT (%s): %s %s, hits %v: %s", pl.TxtSource, wt.Verdict, wt.Status, wt.HitLayers, wt.Text)
 	}
 	if n := countReports(); n != before {
 		t.Errorf("the what-if stored a report: %d reports, were %d", n, before)

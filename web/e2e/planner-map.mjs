@@ -211,6 +211,23 @@ try {
   await pl.evaluate(async () => { const m = window.minerights.map; m.triggerRepaint(); await new Promise((ok) => m.once('idle', ok)); });
   await shot(pl, '07-planner-whatif');
   result.planner.axe = await axe(pl);
+
+  // What-if from a 国土 TXT file: parcel 3's own corners, which overlap
+  // parcel 3 as registered.
+  const corners = await pl.evaluate(async () => (await fetch('/api/v1/parcels/3/corners')).text());
+  await pl.click('#whatif-clear');
+  await pl.setInputFiles('#whatif-file', { name: '地块3.txt', mimeType: 'text/plain', buffer: Buffer.from(corners, 'utf8') });
+  await pl.waitForFunction(() => !document.getElementById('whatif-run').disabled, null, { timeout: 10000 });
+  result.planner.txtSource = await pl.textContent('#whatif-source');
+  await pl.click('#whatif-run');
+  await pl.waitForFunction(() => document.getElementById('whatif-result').dataset.verdict && /完成|未能/.test(document.getElementById('whatif-status').textContent), null, { timeout: 30000 });
+  result.planner.whatifTXT = await pl.evaluate(() => ({
+    verdict: document.getElementById('whatif-result').dataset.verdict || null,
+    status: document.getElementById('whatif-status').textContent,
+    text: document.getElementById('whatif-result').innerText.replace(/\s+/g, ' '),
+    report: window.minerights.whatif,
+    hitLayers: window.minerights.hits.slice(),
+  }));
   await pl.close();
 
   // 3. The public on a phone: the panel starts collapsed and opens.

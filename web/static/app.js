@@ -676,7 +676,9 @@
     var mineral = document.getElementById('whatif-mineral').value.trim();
     if (mineral) body.mineral = mineral;
     say('whatif-status', '正在核查…');
-    document.getElementById('whatif-result').innerHTML = '';
+    var res = document.getElementById('whatif-result');
+    res.innerHTML = '';
+    delete res.dataset.verdict;
     request(origin + '/api/v1/compliance/check', { method: 'POST', body: JSON.stringify(body) }).then(function (rep) {
       state.whatif = rep;
       say('whatif-status', '核查完成 (未保存)', 'ok');
@@ -694,6 +696,7 @@
     whatifTXT = null; state.whatif = null;
     document.getElementById('whatif-file').value = '';
     document.getElementById('whatif-result').innerHTML = '';
+    delete document.getElementById('whatif-result').dataset.verdict;
     document.getElementById('whatif-run').disabled = true;
     say('whatif-source', ''); say('whatif-status', '');
     clearHits();
