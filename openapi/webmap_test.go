@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -13,8 +14,9 @@ import (
 )
 
 // verdictFixture is a seeded database where parcel 1 (registered, never
-// announced) and parcel 2 (announced) have compliance reports, with a
-// planner's, a bureau clerk's and a bidder's token.
+// announced), parcel 2 (announced) and parcel 3 (withdrawn before any
+// announcement) have compliance reports, with a planner's, a bureau
+// clerk's and a bidder's token.
 type verdictFixture struct {
 	env                       *mapEnv
 	planner, bureau, bidder   string
@@ -26,7 +28,7 @@ func newVerdictFixture(t *testing.T) verdictFixture {
 	env := newMapEnv(t, false)
 	ctx := context.Background()
 	f := verdictFixture{env: env, registeredID: 1, announcedID: 2}
-	for _, id := range []int64{f.registeredID, f.announcedID} {
+	for _, id := range []int64{f.registeredID, f.announcedID, 3} {
 		if _, err := env.db.Store.RunCompliance(ctx, id); err != nil {
 			t.Fatal(err)
 		}
@@ -34,6 +36,9 @@ func newVerdictFixture(t *testing.T) verdictFixture {
 	// The announcement itself is the transfer's business (TestDrill); what
 	// the map keys on is the parcel's status.
 	if _, err := env.db.Pool.Exec(ctx, `UPDATE parcel SET status = 'announced' WHERE id = $1`, f.announcedID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.db.Pool.Exec(ctx, `UPDATE parcel SET status = 'withdrawn' WHERE id = 3`); err != nil {
 		t.Fatal(err)
 	}
 	for role, tok := range map[string]*string{registry.RolePlanner: &f.planner, registry.RoleBureau: &f.bureau, registry.RoleBidder: &f.bidder} {
@@ -81,8 +86,8 @@ func TestMapVerdictsByRole(t *testing.T) {
 	}{
 		{"public", "", "public", "announced", []int64{2}},
 		{"bidder", f.bidder, "bidder", "announced", []int64{2}},
-		{"planner", f.planner, "planner", "all", []int64{1, 2}},
-		{"bureau", f.bureau, "bureau", "all", []int64{1, 2}},
+		{"planner", f.planner, "planner", "all", []int64{1, 2, 3}},
+		{"bureau", f.bureau, "bureau", "all", []int64{1, 2, 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := f.verdicts(t, "", tc.token)
@@ -105,11 +110,20 @@ func TestMapVerdictsByRole(t *testing.T) {
 	}
 
 	// The shared layers keep the public rule whoever asks.
-	r := f.env.get("/ogc/collections/parcels/items/1?f=json", "Authorization", "Bearer "+f.planner)
 	var item struct{ Properties map[string]any }
-	r.json(t, &item)
-	if v, ok := item.Properties["verdict"]; ok && v != nil {
-		t.Errorf("OGC item of unannounced parcel 1 carries verdict %v", v)
+	for _, id := range []string{"1", "3"} {
+		r := f.env.get("/ogc/collections/parcels/items/"+id+"?f=json", "Authorization", "Bearer "+f.planner)
+		item.Properties = nil
+		r.json(t, &item)
+		if v, ok := item.Properties["verdict"]; ok && v != nil {
+			t.Errorf("OGC item of unannounced parcel %s carries verdict %v", id, v)
+		}
+	}
+	r := f.env.get("/ogc/collections/parcels/items?f=json&filter=" + url.QueryEscape("verdict IS NOT NULL"))
+	var fc featureCollection
+	r.json(t, &fc)
+	if ids := fc.ids(); len(ids) != 1 || ids[0] != "2" {
+		t.Errorf("a filter on verdict finds parcels %v, want only the announced 2", ids)
 	}
 	r = f.env.get("/ogc/collections/parcels/items/2?f=json")
 	r.json(t, &item)
@@ -122,8 +136,8 @@ func TestMapVerdictsByRole(t *testing.T) {
 			seen[featureID(feat.ID)] = feat.Properties["verdict"]
 		}
 	}
-	if seen[1] != nil || seen[2] == nil {
-		t.Errorf("tile verdicts: parcel 1 %v (want none), parcel 2 %v (want its verdict)", seen[1], seen[2])
+	if seen[1] != nil || seen[3] != nil || seen[2] == nil {
+		t.Errorf("tile verdicts: parcel 1 %v, parcel 3 %v (want none), parcel 2 %v (want its verdict)", seen[1], seen[3], seen[2])
 	}
 }
 
@@ -136,7 +150,7 @@ func TestMapVerdictsStaleAndBBox(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := f.verdicts(t, "", f.planner)
-	if len(out.Items) != 2 || !out.Items[0].Stale || out.Items[1].Stale {
+	if len(out.Items) != 3 || !out.Items[0].Stale || out.Items[1].Stale {
 		t.Errorf("after parcel 1 changed: %+v", out.Items)
 	}
 	p2, err := f.env.db.Store.GetParcel(ctx, 2)

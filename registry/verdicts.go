@@ -37,15 +37,28 @@ type VerdictFilter struct {
 // MaxVerdicts bounds one page of LatestVerdicts.
 const MaxVerdicts = 10000
 
+// verdictPublicSQL is the condition, over parcel p, under which a parcel's
+// compliance verdict is public: the parcel is announced or further on in a
+// sale, or was once announced (a sale of it has an announcement) — so that
+// a parcel withdrawn before any announcement keeps its verdict private.
+// sales says whether the transfer schema (table sale) exists.
+func verdictPublicSQL(sales bool) string {
+	cond := "p.status IN ('announced', 'in_sale', 'sold', 'failed')"
+	if sales {
+		cond = "(" + cond + " OR EXISTS (SELECT 1 FROM sale vs WHERE vs.parcel_id = p.id AND vs.announced_at IS NOT NULL))"
+	}
+	return cond
+}
+
 // verdictsSQL reads the latest report of each parcel, in the order and with
 // the visibility rule of the parcels layer (parcelCollection); $1 admits
 // unannounced parcels, $2..$5 the box (or NULL), $6 the limit.
-const verdictsSQL = `SELECT p.id, p.gazette_no, p.name, p.status, cr.verdict,
+var verdictsSQL = `SELECT p.id, p.gazette_no, p.name, p.status, cr.verdict,
 		compliance_report_staleness(cr.id) IS NOT NULL, cr.created_at
 	FROM parcel p
 	JOIN LATERAL (SELECT r.id, r.verdict, r.created_at FROM compliance_report r
 		WHERE r.parcel_id = p.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1) cr ON true
-	WHERE ($1::boolean OR p.status <> 'registered')
+	WHERE ($1::boolean OR ` + verdictPublicSQL(true) + `)
 	  AND ($2::float8 IS NULL OR p.geom && ST_MakeEnvelope($2, $3, $4, $5, 4490))
 	ORDER BY p.id
 	LIMIT $6`
