@@ -579,7 +579,7 @@ func TestWebMapInChromium(t *testing.T) {
 	if shot == "" {
 		shot = filepath.Join(t.TempDir(), "map.png")
 	}
-	out := run(t, 3*time.Minute, node, "../web/e2e/map.mjs", srv.URL+"/", shot)
+	out := run(t, 5*time.Minute, node, "../web/e2e/map.mjs", srv.URL+"/", shot)
 	var res struct {
 		Errors, Offsite []string
 		ParcelIDs       []int

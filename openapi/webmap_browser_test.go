@@ -161,7 +161,7 @@ func TestPlannerMapInChromium(t *testing.T) {
 	t.Cleanup(srv.Close)
 	out := e2eOut(t, "planner-map")
 
-	text := run(t, 6*time.Minute, node, "../web/e2e/planner-map.mjs", srv.URL+"/", out, planner)
+	text := run(t, 10*time.Minute, node, "../web/e2e/planner-map.mjs", srv.URL+"/", out, planner)
 	var res plannerMapRun
 	if err := json.Unmarshal([]byte(strings.TrimSpace(text)), &res); err != nil {
 		t.Fatalf("planner-map.mjs printed %q: %v", text, err)
@@ -472,7 +472,7 @@ func TestWebMapBasemapInChromium(t *testing.T) {
 	srv := httptest.NewServer(mapHandlerWith(t, db, openapi.Maps{Basemap: openapi.Basemap{URL: tiles.URL + "/{z}/{x}/{y}.png", Attribution: "测试底图"}}))
 	t.Cleanup(srv.Close)
 	shot := filepath.Join(e2eOut(t, "basemap"), "basemap-on.png")
-	text := run(t, 3*time.Minute, node, "../web/e2e/basemap.mjs", srv.URL+"/", shot)
+	text := run(t, 5*time.Minute, node, "../web/e2e/basemap.mjs", srv.URL+"/", shot)
 	var res struct {
 		Errors, OffsiteBefore, OffsiteAfter []string
 		Toggle                              *struct {

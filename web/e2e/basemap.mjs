@@ -34,7 +34,7 @@ try {
     if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) (on ? result.offsiteAfter : result.offsiteBefore).push(u);
   });
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.minerights && (window.minerights.ready || window.minerights.error), null, { timeout: 90000 });
+  await page.waitForFunction(() => window.minerights && (window.minerights.ready || window.minerights.error), null, { timeout: 180000 });
   result.toggle = await page.evaluate(() => {
     const b = document.getElementById('toggle-basemap');
     return b && { checked: b.checked, label: b.parentElement.textContent.trim() };

@@ -36,6 +36,8 @@ const result = { errors: [], offsite: [], screenshots: [] };
 
 async function open(name, { token, viewport } = {}) {
   const page = await browser.newPage();
+  // The machines that run the tests are shared and slow: generous bounds.
+  page.setDefaultTimeout(120000);
   if (viewport) await page.setViewportSize(viewport);
   page.on('pageerror', (e) => result.errors.push(name + ': ' + String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) result.errors.push(name + ' console: ' + m.text()); });
@@ -46,7 +48,7 @@ async function open(name, { token, viewport } = {}) {
   });
   if (token) await page.addInitScript((t) => window.sessionStorage.setItem('minerights.token', t), token);
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.minerights && (window.minerights.ready || window.minerights.error), null, { timeout: 90000 });
+  await page.waitForFunction(() => window.minerights && (window.minerights.ready || window.minerights.error), null, { timeout: 180000 });
   const err = await page.evaluate(() => window.minerights.error);
   if (err) throw new Error(name + ': map failed: ' + err);
   return page;
@@ -112,7 +114,7 @@ async function jumpToFeature(page, collection, id, zoom) {
 }
 
 async function popupText(page) {
-  await page.waitForSelector('#popup[data-loaded=true]', { timeout: 30000 });
+  await page.waitForSelector('#popup[data-loaded=true]', { timeout: 120000 });
   await page.evaluate(async () => { const m = window.minerights.map; if (!m.loaded()) await new Promise((ok) => m.once('idle', ok)); });
   return (await page.textContent('#popup')).replace(/\s+/g, ' ').trim();
 }
@@ -195,12 +197,12 @@ try {
     await pl.waitForTimeout(150);
   }
   await pl.keyboard.press('Enter');
-  await pl.waitForFunction(() => !document.getElementById('whatif-run').disabled, null, { timeout: 10000 });
+  await pl.waitForFunction(() => !document.getElementById('whatif-run').disabled, null, { timeout: 120000 });
   result.planner.drawn = await pl.evaluate(() => window.minerights.ensureDraw().getAll().features.map((f) => f.geometry.coordinates[0].length));
   await pl.fill('#whatif-top', '300');
   await pl.fill('#whatif-bottom', '100');
   await pl.click('#whatif-run');
-  await pl.waitForFunction(() => document.getElementById('whatif-result').dataset.verdict || /未能/.test(document.getElementById('whatif-status').textContent), null, { timeout: 30000 });
+  await pl.waitForFunction(() => document.getElementById('whatif-result').dataset.verdict || /未能/.test(document.getElementById('whatif-status').textContent), null, { timeout: 120000 });
   result.planner.whatif = await pl.evaluate(() => ({
     verdict: document.getElementById('whatif-result').dataset.verdict || null,
     status: document.getElementById('whatif-status').textContent,
@@ -217,10 +219,10 @@ try {
   const corners = await pl.evaluate(async () => (await fetch('/api/v1/parcels/3/corners')).text());
   await pl.click('#whatif-clear');
   await pl.setInputFiles('#whatif-file', { name: '地块3.txt', mimeType: 'text/plain', buffer: Buffer.from(corners, 'utf8') });
-  await pl.waitForFunction(() => !document.getElementById('whatif-run').disabled, null, { timeout: 10000 });
+  await pl.waitForFunction(() => !document.getElementById('whatif-run').disabled, null, { timeout: 120000 });
   result.planner.txtSource = await pl.textContent('#whatif-source');
   await pl.click('#whatif-run');
-  await pl.waitForFunction(() => document.getElementById('whatif-result').dataset.verdict && /完成|未能/.test(document.getElementById('whatif-status').textContent), null, { timeout: 30000 });
+  await pl.waitForFunction(() => document.getElementById('whatif-result').dataset.verdict && /完成|未能/.test(document.getElementById('whatif-status').textContent), null, { timeout: 120000 });
   result.planner.whatifTXT = await pl.evaluate(() => ({
     verdict: document.getElementById('whatif-result').dataset.verdict || null,
     status: document.getElementById('whatif-status').textContent,

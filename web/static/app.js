@@ -758,7 +758,7 @@
           paint: { 'fill-color': colour.fill, 'fill-opacity': kind === 'mining_zone' ? 0.18 : 0.45 } });
         map.addLayer({ id: c.id + '-line', type: 'line', source: c.id, 'source-layer': c.id, layout: { visibility: visible ? 'visible' : 'none' },
           paint: { 'line-color': colour.line, 'line-width': kind === 'mining_zone' ? 1.6 : 1 } });
-        labels.push(labelLayer(c.id + '-label', c.id, c.id, 11, null, ['coalesce', ['get', 'name'], ''], colour.line,
+        labels.push(labelLayer(c.id + '-label', c.id, c.id, 11, null, ['coalesce', ['get', 'name'], title], colour.line,
           { visibility: visible ? 'visible' : 'none', 'text-size': 11 }));
         addToggle(c.id, title, colour.fill, visible, [c.id + '-fill', c.id + '-line', c.id + '-label'], c.id);
       });
@@ -790,6 +790,9 @@
         if (state.drawing) return;
         map.getCanvas().style.cursor = hitsAt(e.point).some(function (h) { return h.collection !== 'counties'; }) ? 'pointer' : '';
       });
+      // Reports are made elsewhere (the desk, the API): look again every
+      // minute while the page is in view.
+      setInterval(function () { if (document.visibilityState === 'visible') loadVerdicts().catch(function () {}); }, 60000);
       return loadVerdicts().catch(function (e) {
         document.getElementById('viewer').textContent = '核查结论读取失败: ' + e.message;
       });
