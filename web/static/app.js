@@ -346,6 +346,9 @@
 
   function popupParcel(id, lngLat, others) {
     var popup = openPopup(lngLat, '<div class="popup" id="popup" data-kind="parcel" data-parcel="' + esc(id) + '">正在读取地块 ' + esc(id) + '…</div>');
+    // This popup's own box: an answer that comes after another click must
+    // not write into the popup that replaced it.
+    var box = popup.getElement().querySelector('.popup');
     Promise.all([
       getJSON(origin + '/api/v1/parcels/' + id),
       getJSON(origin + '/ogc/collections/parcels/items/' + id + '?f=json').catch(function () { return null; }),
@@ -381,8 +384,8 @@
       out += '<p class="downloads">下载: <a href="/api/v1/parcels/' + esc(id) + '/corners" download="地块' + esc(p.gazette_no || id) + '.txt">国土 TXT</a> · ' +
         '<a href="/api/v1/parcels/' + esc(id) + '/geojson" download="地块' + esc(p.gazette_no || id) + '.geojson">GeoJSON</a></p>';
       out += othersHTML(others);
-      var el = document.getElementById('popup');
-      if (!el) return;
+      var el = box;
+      if (!el.isConnected) return;
       el.innerHTML = out;
       el.dataset.loaded = 'true';
       wireOthers(el, others, lngLat);
@@ -394,8 +397,7 @@
         }
       }).catch(function () {});
     }).catch(function (e) {
-      var el = document.getElementById('popup');
-      if (el) el.textContent = '地块 ' + id + ' 读取失败: ' + e.message;
+      if (box.isConnected) box.textContent = '地块 ' + id + ' 读取失败: ' + e.message;
     });
     return popup;
   }
@@ -405,7 +407,7 @@
     var c = hit.collection, title = hit.title;
     var key = c === 'counties' ? hit.props.code : hit.props.fid;
     var head = '<div class="popup" id="popup" data-kind="feature" data-collection="' + esc(c) + '">';
-    openPopup(lngLat, head + '正在读取 ' + esc(title) + '…</div>');
+    var box = openPopup(lngLat, head + '正在读取 ' + esc(title) + '…</div>').getElement().querySelector('.popup');
     var show = function (props) {
       var keys = Object.keys(props).filter(function (k) { return props[k] != null && props[k] !== '' && !(k === 'id' && props.id === props.fid); });
       var out = '<h2>' + esc(props.name || title) + '</h2><p class="muted">' + esc(title) + '</p><table>' + keys.map(function (k) {
@@ -413,11 +415,10 @@
       }).join('') + '</table>';
       if (props.generalised) out += '<p class="muted">这是按比例尺合并的概化图形; 放大地图可点选单个要素。</p>';
       out += othersHTML(others);
-      var el = document.getElementById('popup');
-      if (!el) return;
-      el.innerHTML = out;
-      el.dataset.loaded = 'true';
-      wireOthers(el, others, lngLat);
+      if (!box.isConnected) return;
+      box.innerHTML = out;
+      box.dataset.loaded = 'true';
+      wireOthers(box, others, lngLat);
     };
     if (key == null) { show(hit.props); return; }
     getJSON(origin + '/ogc/collections/' + encodeURIComponent(c) + '/items/' + encodeURIComponent(key) + '?f=json')
