@@ -35,11 +35,11 @@ deps-test:
 
 deps: deps-test
 
-# playwright-core for the browser test of the map (uses Debian's chromium).
+# playwright-core and axe-core for the browser tests of the map (uses Debian's chromium).
 web-deps:
-	@[ -d web/node_modules/playwright-core ] || (echo "installing playwright-core from npm into web/node_modules for the browser test" >&2; cd web && npm ci --no-audit --no-fund)
+	@[ -d web/node_modules/playwright-core ] && [ -d web/node_modules/axe-core ] || (echo "installing playwright-core and axe-core from npm into web/node_modules for the browser tests" >&2; cd web && npm ci --no-audit --no-fund)
 
-# Copies MapLibre GL JS from npm into web/static (committed, embedded by package web).
+# Copies MapLibre GL JS and Mapbox GL Draw from npm into web/static (committed, embedded by package web).
 web: web-deps
 	cd web && npm run build
 

@@ -579,7 +579,7 @@ func TestWebMapInChromium(t *testing.T) {
 	if shot == "" {
 		shot = filepath.Join(t.TempDir(), "map.png")
 	}
-	out := run(t, 3*time.Minute, node, "../web/e2e/map.mjs", srv.URL+"/", shot)
+	out := run(t, 5*time.Minute, node, "../web/e2e/map.mjs", srv.URL+"/", shot)
 	var res struct {
 		Errors, Offsite []string
 		ParcelIDs       []int
@@ -613,7 +613,7 @@ func TestWebMapInChromium(t *testing.T) {
 	if res.ColourBy != "verdict" {
 		t.Errorf("colour-by switch gave %q", res.ColourBy)
 	}
-	for _, want := range []string{res.ExpectedName, "5.3782", "43586.65 万元", "肆亿叁仟伍佰捌拾陆万陆仟伍佰元整", "10078 万吨", "Compliance:", "Sale:"} {
+	for _, want := range []string{res.ExpectedName, "5.3782", "43586.65 万元", "肆亿叁仟伍佰捌拾陆万陆仟伍佰元整", "10078 万吨", "核查结论", "出让:"} {
 		if !strings.Contains(res.Popup, want) {
 			t.Errorf("popup lacks %q: %s", want, res.Popup)
 		}

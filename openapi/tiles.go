@@ -35,6 +35,8 @@ type Maps struct {
 	// DefaultTileCacheBytes; negative turns the cache off (tiles are still
 	// generalised).
 	TileCacheBytes int64
+	// Basemap is the web map's optional base map; off when its URL is empty.
+	Basemap Basemap
 }
 
 // DefaultTileCacheBytes is the tile cache's default budget.
@@ -478,5 +480,5 @@ func (s *server) registerMaps(mux *http.ServeMux, cfg Maps) {
 	mux.HandleFunc("GET /ogc/collections/{collection}/items/{featureId}", m.item)
 	mux.HandleFunc("GET /tiles/{file}", m.serveTileJSON)
 	mux.HandleFunc("GET /tiles/{collection}/{z}/{x}/{y}", m.serveTile)
-	registerWebMap(mux)
+	registerWebMap(mux, cfg.Basemap)
 }

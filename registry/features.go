@@ -217,10 +217,12 @@ func parcelCollection(p catalogProbe) Collection {
 		from += ` LEFT JOIN LATERAL (SELECT r.verdict, r.created_at FROM compliance_report r
 			WHERE r.parcel_id = p.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1) cr ON true`
 		// The map layers are public; like the report itself, the verdict of
-		// a parcel is public once the parcel is announced.
-		qs = append(qs, q("verdict", TypeString, "CASE WHEN p.status <> 'registered' THEN cr.verdict END",
+		// a parcel is public once the parcel is announced (and stays so
+		// when it is withdrawn after its announcement, not before).
+		public := verdictPublicSQL(p.sales)
+		qs = append(qs, q("verdict", TypeString, "CASE WHEN "+public+" THEN cr.verdict END",
 			"Latest compliance verdict (pass, warn or fail), public once the parcel is announced"),
-			q("verdict_at", TypeTimestamp, "CASE WHEN p.status <> 'registered' THEN cr.created_at END", "When the latest compliance report was made"))
+			q("verdict_at", TypeTimestamp, "CASE WHEN "+public+" THEN cr.created_at END", "When the latest compliance report was made"))
 		tile = append(tile, "verdict")
 	}
 	if p.sales && p.saleCols["parcel_id"] != "" && p.saleCols["state"] != "" {

@@ -1,7 +1,7 @@
-// Copies MapLibre GL JS from node_modules into web/static, beside the app's
-// own files, which the Go binary embeds (package web), so the map needs no
-// network at run time. Run `npm run build` after upgrading maplibre-gl; the
-// copied files are committed.
+// Copies MapLibre GL JS and Mapbox GL Draw (the what-if polygon tool) from
+// node_modules into web/static, beside the app's own files, which the Go
+// binary embeds (package web), so the map needs no network at run time. Run
+// `npm run build` after upgrading either; the copied files are committed.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +9,15 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'static');
 mkdirSync(out, { recursive: true });
-const lib = join(here, 'node_modules', 'maplibre-gl');
-const version = JSON.parse(readFileSync(join(lib, 'package.json'), 'utf8')).version;
-for (const f of ['maplibre-gl.js', 'maplibre-gl.css']) cpSync(join(lib, 'dist', f), join(out, f));
-cpSync(join(lib, 'LICENSE.txt'), join(out, 'maplibre-gl.LICENSE.txt'));
-writeFileSync(join(out, 'VERSIONS'), `maplibre-gl ${version}\n`);
-console.log(`web: maplibre-gl ${version} copied to ${out}`);
+const versions = [];
+function vendor(pkg, files, license, prefix) {
+  const lib = join(here, 'node_modules', pkg);
+  const version = JSON.parse(readFileSync(join(lib, 'package.json'), 'utf8')).version;
+  for (const f of files) cpSync(join(lib, 'dist', f), join(out, f));
+  cpSync(join(lib, license), join(out, prefix + '.LICENSE.txt'));
+  versions.push(`${prefix} ${version}`);
+}
+vendor('maplibre-gl', ['maplibre-gl.js', 'maplibre-gl.css'], 'LICENSE.txt', 'maplibre-gl');
+vendor('@mapbox/mapbox-gl-draw', ['mapbox-gl-draw.js', 'mapbox-gl-draw.css'], 'LICENSE', 'mapbox-gl-draw');
+writeFileSync(join(out, 'VERSIONS'), versions.join('\n') + '\n');
+console.log(`web: ${versions.join(', ')} copied to ${out}`);

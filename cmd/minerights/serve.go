@@ -22,6 +22,8 @@ type serveCmd struct {
 	ReplicaMaxLag   time.Duration `name:"replica-max-lag" env:"MINERIGHTS_REPLICA_MAX_LAG" default:"2s" help:"Reads go to the primary while the replica lags more than this."`
 	DrainDelay      time.Duration `name:"drain-delay" env:"MINERIGHTS_DRAIN_DELAY" default:"0s" help:"How long /readyz fails before the listener closes, so load balancers stop routing here."`
 	TileCacheMB     int           `name:"tile-cache-mb" env:"MINERIGHTS_TILE_CACHE_MB" default:"256" help:"In-process vector tile cache, MiB; 0 turns it off."`
+	BasemapURL      string        `name:"basemap-url" env:"MINERIGHTS_BASEMAP_URL" help:"XYZ raster tile URL ({z}/{x}/{y}) the web map offers as a base map (off by default; empty: nothing is fetched from another host)."`
+	BasemapAttrib   string        `name:"basemap-attribution" env:"MINERIGHTS_BASEMAP_ATTRIBUTION" help:"Attribution shown with the base map."`
 	transferFlags
 }
 
@@ -71,6 +73,9 @@ func poolCollectors(pool *pgxpool.Pool) []prometheus.Collector {
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *globals) error {
+	if err := openapi.CheckBasemapURL(c.BasemapURL); err != nil {
+		return err
+	}
 	pool, err := g.openPool(ctx)
 	if err != nil {
 		return err
@@ -128,7 +133,8 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 // maps configures the map layers: the change listener runs as long as the
 // server, and a cache of 0 MiB is off.
 func (c *serveCmd) maps(ctx context.Context) openapi.Maps {
-	m := openapi.Maps{Context: ctx, TileCacheBytes: int64(c.TileCacheMB) << 20}
+	m := openapi.Maps{Context: ctx, TileCacheBytes: int64(c.TileCacheMB) << 20,
+		Basemap: openapi.Basemap{URL: c.BasemapURL, Attribution: c.BasemapAttrib}}
 	if c.TileCacheMB <= 0 {
 		m.TileCacheBytes = -1
 	}

@@ -31,7 +31,7 @@ try {
   page.on('pageerror', (e) => result.errors.push(String(e)));
   page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) result.offsite.push(r.url()); });
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.minerights && (window.minerights.ready || window.minerights.error), null, { timeout: 60000 });
+  await page.waitForFunction(() => window.minerights && (window.minerights.ready || window.minerights.error), null, { timeout: 180000 });
   const err = await page.evaluate(() => window.minerights.error);
   if (err) throw new Error('map failed: ' + err);
 
