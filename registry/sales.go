@@ -65,6 +65,11 @@ func (s *Store) CreateBidder(ctx context.Context, in BidderInput) (Bidder, error
 	if strings.TrimSpace(in.Name) == "" {
 		return b, &ValidationError{Field: "name", Reason: "the bidder's registered name is required"}
 	}
+	if in.CreditCode != nil {
+		if err := CheckCreditCode("credit_code", *in.CreditCode); err != nil {
+			return b, err
+		}
+	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `INSERT INTO bidder (name, credit_code, contact) VALUES ($1, $2, $3)
 			RETURNING id, name, credit_code, contact, created_at`, in.Name, in.CreditCode, in.Contact).

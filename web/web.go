@@ -20,3 +20,14 @@ func Static() fs.FS {
 	}
 	return sub
 }
+
+// SessionCookie is the name of the browser session cookie, which the pages
+// set at sign-in and the API accepts beside bearer tokens.
+const SessionCookie = "mr_session"
+
+// CSRFHeader carries a session's CSRF token on the API calls a page makes;
+// forms carry it in the field CSRFField.
+const (
+	CSRFHeader = "X-CSRF-Token"
+	CSRFField  = "csrf"
+)
