@@ -15,13 +15,13 @@ import (
 // `minerights user create`.
 func (s *server) registerAccounts(api huma.API) {
 	bureau := roles(registry.RoleBureau)
-	type listIn struct {
+	type accountListIn struct {
 		Role    string `query:"role" enum:"bureau,bidder,planner," doc:"Only accounts of this role"`
 		Pending bool   `query:"pending" doc:"Only bidder accounts awaiting approval"`
 		Limit   int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
 		Offset  int    `query:"offset" minimum:"0" default:"0"`
 	}
-	type listOut struct {
+	type accountListOut struct {
 		Body struct {
 			Items []registry.Account `json:"items"`
 			Total int                `json:"total"`
@@ -34,12 +34,12 @@ func (s *server) registerAccounts(api huma.API) {
 		Summary:     "List browser accounts",
 		Description: "Bidding companies (with their bidder record), clerks and planners; `pending=true` lists the bidder accounts awaiting approval.",
 		Tags:        []string{"accounts"},
-	}, bureau, func(ctx context.Context, in *listIn) (*listOut, error) {
+	}, bureau, func(ctx context.Context, in *accountListIn) (*accountListOut, error) {
 		as, total, err := s.store.ListAccounts(ctx, registry.AccountFilter{Role: in.Role, Pending: in.Pending, Limit: in.Limit, Offset: in.Offset})
 		if err != nil {
 			return nil, err
 		}
-		out := &listOut{}
+		out := &accountListOut{}
 		out.Body.Items, out.Body.Total = as, total
 		if as == nil {
 			out.Body.Items = []registry.Account{}
@@ -48,7 +48,7 @@ func (s *server) registerAccounts(api huma.API) {
 	})
 
 	type accountOut struct{ Body registry.Account }
-	type createIn struct {
+	type accountCreateIn struct {
 		Body struct {
 			Role     string `json:"role" enum:"bureau,planner"`
 			Login    string `json:"login" format:"email" maxLength:"254" doc:"E-mail address, used to sign in"`
@@ -65,7 +65,7 @@ func (s *server) registerAccounts(api huma.API) {
 		Tags:          []string{"accounts"},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict, http.StatusUnprocessableEntity},
-	}, bureau, func(ctx context.Context, in *createIn) (*accountOut, error) {
+	}, bureau, func(ctx context.Context, in *accountCreateIn) (*accountOut, error) {
 		a, err := s.store.CreateUser(ctx, registry.UserInput{Role: in.Body.Role, Login: in.Body.Login, Name: in.Body.Name,
 			Phone: in.Body.Phone, Password: in.Body.Password}, viewerOf(ctx).actor)
 		if err != nil {
@@ -74,7 +74,7 @@ func (s *server) registerAccounts(api huma.API) {
 		return &accountOut{Body: a}, nil
 	})
 
-	type idIn struct {
+	type accountIDIn struct {
 		ID int64 `path:"id" minimum:"1" doc:"Account id"`
 	}
 	register(api, huma.Operation{
@@ -85,7 +85,7 @@ func (s *server) registerAccounts(api huma.API) {
 		Description: "After checking the company's papers the bureau approves its account: from then on it may apply for sales. Its sessions in every process see the approval at once.",
 		Tags:        []string{"accounts"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict},
-	}, bureau, func(ctx context.Context, in *idIn) (*accountOut, error) {
+	}, bureau, func(ctx context.Context, in *accountIDIn) (*accountOut, error) {
 		a, err := s.store.ApproveBidder(ctx, in.ID, viewerOf(ctx).actor)
 		if err != nil {
 			return nil, err
@@ -100,7 +100,7 @@ func (s *server) registerAccounts(api huma.API) {
 		Description: "Ends every session of the account in every serve process at once; it can no longer sign in.",
 		Tags:        []string{"accounts"},
 		Errors:      []int{http.StatusNotFound},
-	}, bureau, func(ctx context.Context, in *idIn) (*accountOut, error) {
+	}, bureau, func(ctx context.Context, in *accountIDIn) (*accountOut, error) {
 		a, err := s.store.DisableAccount(ctx, in.ID)
 		if err != nil {
 			return nil, err
