@@ -30,7 +30,7 @@ deps:
 
 # playwright-core for the browser test of the map (uses Debian's chromium).
 web-deps:
-	@[ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
+	@[ -d web/node_modules/playwright-core ] && [ -d web/node_modules/axe-core ] || (cd web && npm ci --no-audit --no-fund)
 
 # Copies MapLibre GL JS from npm into web/static (committed, embedded by package web).
 web: web-deps
