@@ -50,6 +50,9 @@ func TestRegisterApproveApply(t *testing.T) {
 	path := fmt.Sprintf("/sales/%d", sale)
 	p := jia.do("GET", path, nil)
 	mustContain(t, "the sale page of a pending account", p, "尚待自然资源和规划局审核通过", "拐点坐标表", "J1", "万元", "<svg")
+	if strings.Contains(p.body, "e&#43;") || !strings.Contains(p.body, `>J1</text>`) {
+		t.Error("the parcel outline's coordinates are not plain decimals")
+	}
 	if strings.Contains(p.body, `id="apply"`) {
 		t.Error("a pending account is offered the apply button")
 	}

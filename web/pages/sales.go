@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"minerights/geo"
@@ -194,21 +195,23 @@ type cornerRow struct {
 }
 
 // parcelMap is the parcel's outline as SVG, drawn from its corner points
-// (easting right, northing up), with a 100 m scale bar.
+// (easting right, northing up) in metres from the map's corner, so that the
+// browser's single-precision SVG keeps them exact, with a scale bar.
 type parcelMap struct {
 	ViewBox string
 	Paths   []string
-	Labels  []struct {
-		X, Y float64
-		Text string
-	}
-	ScaleX float64
-	ScaleY float64
-	ScaleW float64
-	ScaleM int
-	Font   float64
-	Dot    float64
+	Labels  []mapLabel
+	ScaleX  string
+	ScaleY  string
+	ScaleW  string
+	ScaleM  int
+	Font    string
+	Dot     string
 }
+
+type mapLabel struct{ X, Y, Text string }
+
+func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
@@ -273,35 +276,37 @@ func corners(txt *geo.TXT) ([]cornerRow, *parcelMap) {
 	}
 	w, h := maxE-minE, maxN-minN
 	pad := max(w, h) * 0.12
-	m := &parcelMap{ViewBox: fmt.Sprintf("%.2f %.2f %.2f %.2f", minE-pad, -maxN-pad, w+2*pad, h+2*pad), Font: max(w, h) / 28, Dot: max(w, h) / 90}
+	font := max(w, h) / 28
+	// x, y are SVG coordinates of a corner: metres east of the left edge and
+	// south of the top edge.
+	x := func(c geo.Corner) float64 { return c.Y - minE + pad }
+	y := func(c geo.Corner) float64 { return maxN - c.X + pad }
+	m := &parcelMap{ViewBox: "0 0 " + f1(w+2*pad) + " " + f1(h+2*pad), Font: f1(font), Dot: f1(max(w, h) / 90)}
 	for _, b := range txt.Blocks {
 		for _, rg := range b.Rings {
-			var path bytes.Buffer
+			var path strings.Builder
 			for i, c := range rg.Corners {
 				cmd := "L"
 				if i == 0 {
 					cmd = "M"
 				}
-				fmt.Fprintf(&path, "%s%.2f %.2f ", cmd, c.Y, -c.X)
+				fmt.Fprintf(&path, "%s%s %s ", cmd, f1(x(c)), f1(y(c)))
 				if i < len(rg.Corners)-1 || c.Label != rg.Corners[0].Label {
-					m.Labels = append(m.Labels, struct {
-						X, Y float64
-						Text string
-					}{c.Y, -c.X, c.Label})
+					m.Labels = append(m.Labels, mapLabel{X: f1(x(c)), Y: f1(y(c)), Text: c.Label})
 				}
 			}
 			path.WriteString("Z")
 			m.Paths = append(m.Paths, path.String())
 		}
 	}
-	// A scale bar of a round length near a fifth of the width.
+	// A scale bar of a round length near a quarter of the width, bottom left.
 	m.ScaleM = 10
-	for _, s := range []int{20, 50, 100, 200, 500, 1000, 2000, 5000} {
+	for _, s := range []int{20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
 		if float64(s) <= w/4 {
 			m.ScaleM = s
 		}
 	}
-	m.ScaleW, m.ScaleX, m.ScaleY = float64(m.ScaleM), minE-pad/2, -minN+pad/2
+	m.ScaleW, m.ScaleX, m.ScaleY = strconv.Itoa(m.ScaleM), f1(pad/2), f1(h+2*pad-pad/2)
 	return rows, m
 }
 

@@ -90,6 +90,7 @@
       $('high-capital').textContent = '起始价 ' + s.terms.starting_price.wan_yuan + ' 万元';
     }
     $('min-next').textContent = s.min_next_bid ? wan(s.min_next_bid) + ' 万元' : '—';
+    $('min-next-label').textContent = tender ? '最低报价（起始价）' : '最低应价';
     $('my-paddle').textContent = s.you ? s.you.paddle + ' 号' : '—';
     const bidder = boot.bidder && s.you && s.you.qualified && s.you.deposit_paid;
     const open = ['listing', 'timed_bidding', 'auction_live', 'tender_open'].includes(s.state);
@@ -145,7 +146,8 @@
       $('countdown-label').textContent = '剩余时间';
       return;
     }
-    $('countdown-label').textContent = s.deadline ? '倒计时（有新报价即重新计时）' : '距下一阶段';
+    $('countdown-label').textContent = s.deadline ? '倒计时（有新报价即重新计时）'
+      : ({ listing: '距挂牌截止', tender_open: '距投标截止', timed_bidding: '距限时竞价开始', applying: '距竞价开始', announced: '距报名开始' }[s.state] || '距下一阶段');
     let ms = Math.max(0, Date.parse(target) - now);
     const h = Math.floor(ms / 3600000); ms -= h * 3600000;
     const m = Math.floor(ms / 60000); ms -= m * 60000;
