@@ -1,7 +1,8 @@
-// Package web holds the web map's browser files: the app (index.html,
-// app.js, the sale page) and MapLibre GL JS, vendored from npm by
-// `npm run build`, compiled into the binary so that the map needs no network
-// and no basemap server at run time.
+// Package web holds the browser files: the map app (index.html, app.js),
+// the pages' style sheet and the sale room's script (site.css, room.js),
+// and MapLibre GL JS, vendored from npm by `npm run build`, compiled into the
+// binary so that nothing needs the network or a basemap server at run time.
+// The pages themselves are package web/pages.
 package web
 
 import (

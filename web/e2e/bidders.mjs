@@ -244,6 +244,15 @@ try {
   // 7. The tender: sealed bids through the form, one amended; no amounts shown.
   for (const c of companies) await c.page.goto(`${BASE}/sales/${TENDER}/room`);
   for (const c of companies) await c.page.waitForFunction(() => window.room && window.room.ready && window.room.sale.state === 'tender_open' && !document.getElementById('bidbox').hidden, null, { timeout: 30000 });
+  // A visitor follows the tender; its connection drops while bids arrive,
+  // and after it comes back it has every event it missed.
+  await anon.goto(`${BASE}/sales/${TENDER}/room`);
+  await anon.waitForFunction(() => window.room && window.room.ready && window.room.connected, null, { timeout: 30000 });
+  await anon.context().setOffline(true);
+  await fetch(BASE + '/test/drop-connections', { method: 'POST' });
+  await anon.waitForFunction(() => !window.room.connected, null, { timeout: 20000 });
+  result.reconnect = { conn: await text(anon, '#conn'), eventsBefore: await anon.evaluate(() => window.room.events) };
+  await check(anon, 'room-disconnected', false);
   const T = (await api('GET', `/api/v1/sales/${TENDER}`)).terms;
   const tS = T.starting_price.yuan, tInc = T.increment.yuan;
   result.tender = { form: await text(jia, '#bid-form') };
@@ -252,6 +261,12 @@ try {
   result.tender.yi1 = await confirmBid(yi, 'type', wan(tS + 4 * tInc));
   await yi.waitForFunction(() => document.getElementById('bid-submit').textContent.includes('修改'));
   result.tender.yi2 = await confirmBid(yi, 'type', wan(tS + 5 * tInc));
+  await anon.context().setOffline(false);
+  // The last event a visitor may see, as the API tells a visitor.
+  const auditSeq = (await (await fetch(`${BASE}/api/v1/sales/${TENDER}`)).json()).audit_seq;
+  await anon.waitForFunction((a) => window.room.connected && window.room.lastSeq >= a, auditSeq, { timeout: 30000 });
+  Object.assign(result.reconnect, { auditSeq, lastSeq: await anon.evaluate(() => window.room.lastSeq),
+    eventsAfter: await anon.evaluate(() => window.room.events), connAfter: await text(anon, '#conn') });
   await jia.reload();
   await jia.waitForFunction(() => window.room && window.room.ready);
   result.tender.jiaSees = await text(jia, '#room');

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,10 @@ type e2eResult struct {
 		Amounts                       []string
 	}
 	AfterLogout string
+	Reconnect   struct {
+		Conn, ConnAfter                              string
+		EventsBefore, EventsAfter, AuditSeq, LastSeq int
+	}
 }
 
 // TestBiddersInChromium runs the bidders' whole story in headless Chromium
@@ -88,6 +93,12 @@ func TestBiddersInChromium(t *testing.T) {
 		r.Countdown = 6 * time.Second
 	}), 1)
 	listing, tender := s.offer(1, "listing"), s.offer(2, "tender")
+	// The script cuts every open connection (event streams among them) here,
+	// as a network drop would.
+	s.muxes[0].HandleFunc("POST /test/drop-connections", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+		go s.servers[0].CloseClientConnections()
+	})
 	shots := os.Getenv("MINERIGHTS_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -174,12 +185,15 @@ func TestBiddersInChromium(t *testing.T) {
 	if !strings.Contains(res.Tender.Result, "确山县乙石材有限公司") || !strings.Contains(res.Tender.Result, "成交") {
 		t.Errorf("tender result: %s", res.Tender.Result)
 	}
+	if rc := res.Reconnect; !strings.Contains(rc.Conn, "连接中断") || rc.ConnAfter != "实时连接正常" || rc.LastSeq < rc.AuditSeq || rc.EventsAfter <= rc.EventsBefore {
+		t.Errorf("the visitor's room across a disconnection: %+v", rc)
+	}
 	if !strings.Contains(res.AfterLogout, "登录") {
 		t.Errorf("after logout the sale page offers %q", res.AfterLogout)
 	}
 	for _, p := range []string{"login", "register", "register-error", "sales", "sales-pending", "sale-anonymous", "sale-applied", "sale-phone",
 		"room-listing", "room-phone", "room-confirm-dialog", "room-outbid-phone", "room-timed", "room-closed", "room-anonymous", "result",
-		"letter", "letter-refused", "room-tender", "logout"} {
+		"letter", "letter-refused", "room-tender", "room-disconnected", "logout"} {
 		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
 			t.Errorf("screenshot %s: %v", p, err)
 		}

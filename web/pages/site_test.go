@@ -35,8 +35,10 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 type site struct {
 	t      *testing.T
 	db     testdb.DB
-	urls   []string
-	bureau string
+	urls    []string
+	servers []*httptest.Server
+	muxes   []*http.ServeMux
+	bureau  string
 }
 
 func newSite(t *testing.T, rules auction.Rules, processes int) *site {
@@ -64,6 +66,7 @@ func newSite(t *testing.T, rules auction.Rules, processes int) *site {
 		srv := httptest.NewServer(pages.Protect(mux))
 		t.Cleanup(srv.Close)
 		s.urls = append(s.urls, srv.URL)
+		s.servers, s.muxes = append(s.servers, srv), append(s.muxes, mux)
 		// Wait until the hub listens, so that revocations are heard.
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if _, live := hub.TokenEpoch(); live {

@@ -45,11 +45,22 @@
   }
 
   async function refresh() {
+    try {
+      await load();
+    } catch (e) {
+      // The network is down; the stream's reconnection refreshes again.
+      $('conn').textContent = '连接中断，正在重新连接……';
+      $('conn').className = 'conn down';
+    }
+  }
+
+  async function load() {
     const t0 = Date.now();
     const res = await fetch('/api/v1/sales/' + id, { credentials: 'same-origin', cache: 'no-store' });
     const t1 = Date.now();
     if (!res.ok) { say(await problemWords(res), 'bad'); return; }
     const prev = state.sale;
+    // (a disconnection message clears once the board loads again)
     const s = await res.json();
     state.skew = Date.parse(s.server_time) - (t0 + t1) / 2;
     state.sale = s;
@@ -200,6 +211,10 @@
     const res = await fetch('/money?wan=' + encodeURIComponent(wan(yuan)), { cache: 'no-store' });
     return res.json();
   }
+  window.addEventListener('unhandledrejection', (e) => {
+    e.preventDefault();
+    say('网络中断，请检查网络连接后重试。', 'bad');
+  });
   async function confirmAndBid(yuan) {
     const f = await figures(yuan);
     $('confirm-yuan').textContent = f.figures + ' 元';
@@ -241,6 +256,7 @@
   $('bid-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = $('amount').value.trim();
+    if (!v) { say('请输入报价金额（万元）。', 'bad'); $('amount').focus(); return; }
     const res = await fetch('/money?wan=' + encodeURIComponent(v), { cache: 'no-store' });
     const f = await res.json();
     if (!res.ok) { say(f.error, 'bad'); return; }
