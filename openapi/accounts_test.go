@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"minerights/registry"
 	"minerights/web"
@@ -47,6 +48,16 @@ func TestAccountsAPI(t *testing.T) {
 		t.Errorf("a pending account's application: %s", r.body)
 	}
 	x.must(200, "POST", fmt.Sprintf("/api/v1/accounts/%d/approval", a.ID), x.bureau, "")
+	// Every process hears the approval (the notification) and reads the
+	// session again.
+	settle := func(want int, path string) {
+		t.Helper()
+		start := time.Now()
+		for time.Since(start) < 2*time.Second && x.call(0, "GET", path, "", "", "Cookie", cookie).status != want {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	settle(200, "/api/v1/sales?mine=true")
 	x.must(200, "GET", "/api/v1/sales?mine=true", "", "", "Cookie", cookie)
 	// Changes with the cookie need the CSRF header.
 	x.must(403, "POST", "/api/v1/sales/1/applications", "", "", "Cookie", cookie)
@@ -69,7 +80,10 @@ func TestAccountsAPI(t *testing.T) {
 	if off.DisabledAt == nil {
 		t.Fatalf("disabled account %+v", off)
 	}
+	settle(422, "/api/v1/sales?mine=true")
 	r = x.must(422, "GET", "/api/v1/sales?mine=true", "", "", "Cookie", cookie)
 	var p struct{ Detail string }
-	_ = json.Unmarshal(r.body, &p)
+	if err := json.Unmarshal(r.body, &p); err != nil || !strings.Contains(p.Detail, "mine=true") {
+		t.Errorf("a disabled account's session reads as anonymous: %s", r.body)
+	}
 }

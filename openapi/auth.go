@@ -119,7 +119,9 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			} else {
 				p, err = s.store.Authenticate(ctx.Context(), token)
 			}
-			if err == nil {
+			// A bidder account awaiting approval is not remembered, so that
+			// the approval takes effect on its very next request.
+			if err == nil && !p.Pending {
 				tokens.put(token, p, time.Now(), epoch)
 			}
 		}

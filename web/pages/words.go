@@ -83,11 +83,6 @@ func chinese(status int, body []byte) string {
 		if w, ok := ruleWords[e.Message]; ok {
 			return w
 		}
-		if e.Location == "rule" {
-			if w, ok := ruleWords[e.Message]; ok {
-				return w
-			}
-		}
 	}
 	w, ok := statusWords[status]
 	if !ok {
