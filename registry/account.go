@@ -424,7 +424,13 @@ func (s *Store) SignIn(ctx context.Context, login, pw, addr string) (Session, er
 		return Session{}, err
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM login_failure WHERE login = $1`, login); err != nil {
+		// Forget this login's failures, and keep both tables bounded: failures
+		// older than the window and sessions a day past their expiry are of
+		// no further use.
+		if _, err := tx.Exec(ctx, `DELETE FROM login_failure WHERE login = $1 OR at < now() - $2::interval`, login, 2*LoginWindow); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM web_session WHERE expires_at < now() - interval '1 day'`); err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, `INSERT INTO web_session (digest, account_id, csrf, expires_at) VALUES ($1, $2, $3, now() + $4::interval)

@@ -33,8 +33,8 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // protection), over real HTTP on a fresh seeded database, with `processes`
 // servers each with its own pool, hub and scheduler.
 type site struct {
-	t      *testing.T
-	db     testdb.DB
+	t       *testing.T
+	db      testdb.DB
 	urls    []string
 	servers []*httptest.Server
 	muxes   []*http.ServeMux

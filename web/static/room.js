@@ -114,7 +114,7 @@
     const nb = $('not-bidder');
     if (!(bidder && open)) {
       nb.hidden = false;
-      nb.textContent = !boot.signedIn ? '旁观中。竞买人请先登录。'
+      nb.textContent = !boot.signedIn ? '旁观中。竞买人请先登录（页面右上角）。'
         : !s.you ? (open ? '您未报名参加本次出让，只能旁观。' : '')
           : !s.you.qualified ? '您的竞买资格尚未审核通过。'
             : !s.you.deposit_paid ? '竞买保证金尚未到账。' : (open ? '' : '当前不在竞价时间。');
