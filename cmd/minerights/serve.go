@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"minerights/auction"
 	"minerights/openapi"
 	"minerights/registry"
 	"minerights/web/pages"
@@ -50,7 +51,10 @@ func handler(deps openapi.Deps, pool *pgxpool.Pool) http.Handler {
 	m.Register(poolCollectors(pool)...)
 	deps.Metrics = m
 	openapi.New(mux, deps)
-	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger})
+	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger,
+		Calendar: func(ctx context.Context) (auction.Calendar, error) {
+			return deps.Store.Calendar(ctx, deps.Transfer.Calendars)
+		}})
 	mux.Handle("GET /metrics", m.Handler())
 	return openapi.Wrap(pages.Protect(mux), deps.Logger, m)
 }

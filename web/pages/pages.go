@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"minerights/auction"
 	"minerights/internal/money"
 	"minerights/registry"
 	"minerights/web"
@@ -52,7 +53,10 @@ type Deps struct {
 	// API is the HTTP API's handler (the mux it is registered on), called
 	// in process.
 	API http.Handler
-	Log *slog.Logger
+	// Calendar is the working-day calendar in force, for showing the
+	// announcement's windows in working days; nil shows none.
+	Calendar func(context.Context) (auction.Calendar, error)
+	Log      *slog.Logger
 }
 
 // anonCSRFCookie carries the CSRF token of forms shown to a visitor who is
@@ -62,6 +66,7 @@ const anonCSRFCookie = "mr_csrf"
 type pages struct {
 	acc  Accounts
 	api  http.Handler
+	cal  func(context.Context) (auction.Calendar, error)
 	log  *slog.Logger
 	tmpl map[string]*template.Template
 }
@@ -80,7 +85,7 @@ var shanghai = func() *time.Location {
 
 // New registers the pages on mux.
 func New(mux *http.ServeMux, d Deps) {
-	p := &pages{acc: d.Accounts, api: d.API, log: d.Log, tmpl: map[string]*template.Template{}}
+	p := &pages{acc: d.Accounts, api: d.API, cal: d.Calendar, log: d.Log, tmpl: map[string]*template.Template{}}
 	if p.log == nil {
 		p.log = slog.Default()
 	}

@@ -49,7 +49,8 @@ func TestRegisterApproveApply(t *testing.T) {
 
 	path := fmt.Sprintf("/sales/%d", sale)
 	p := jia.do("GET", path, nil)
-	mustContain(t, "the sale page of a pending account", p, "尚待自然资源和规划局审核通过", "拐点坐标表", "J1", "万元", "<svg")
+	mustContain(t, "the sale page of a pending account", p, "尚待自然资源和规划局审核通过", "拐点坐标表", "J1", "万元", "<svg",
+		"报名期 0 个工作日", "挂牌期 0 个工作日", "出让规则：test")
 	if strings.Contains(p.body, "e&#43;") || !strings.Contains(p.body, `>J1</text>`) {
 		t.Error("the parcel outline's coordinates are not plain decimals")
 	}

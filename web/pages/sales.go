@@ -26,6 +26,7 @@ type sale struct {
 	Round      int    `json:"round"`
 	Method     string `json:"method"`
 	State      string `json:"state"`
+	Rules      string `json:"rules"`
 	Terms      struct {
 		StartingPrice price `json:"starting_price"`
 		Increment     price `json:"increment"`
@@ -185,7 +186,7 @@ type salePageData struct {
 	Zone    string
 	Map     *parcelMap
 	Notices []notice
-	Deposit bool // the reader is a bidder who has applied
+	Days    windowDays
 }
 
 type cornerRow struct {
@@ -244,6 +245,18 @@ func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
 				if a.Key == "带号" {
 					d.Zone = a.Value
 				}
+			}
+		}
+	}
+	if w := d.Sale.Windows; w != nil && p.cal != nil && d.Sale.AnnouncedAt != nil {
+		if cal, err := p.cal(r.Context()); err == nil {
+			lead, ok1 := workingDays(cal, *d.Sale.AnnouncedAt, w.ApplyStart)
+			apply, ok2 := workingDays(cal, w.ApplyStart, w.ApplyEnd)
+			d.Days = windowDays{Lead: lead, Apply: apply, Known: ok1 && ok2}
+			if w.BiddingEnd != nil {
+				var ok3 bool
+				d.Days.Bidding, ok3 = workingDays(cal, w.BiddingStart, *w.BiddingEnd)
+				d.Days.Known = d.Days.Known && ok3
 			}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"minerights/auction"
+	"minerights/data"
 	"minerights/internal/apitest"
 	"minerights/internal/pgtest"
 	"minerights/internal/testdb"
@@ -62,7 +63,12 @@ func newSite(t *testing.T, rules auction.Rules, processes int) *site {
 		go func() { defer wg.Done(); _ = sched.Run(ctx) }()
 		mux := http.NewServeMux()
 		openapi.New(mux, openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Hub: hub, BidRate: 1000, BidBurst: 1000}})
-		pages.New(mux, pages.Deps{Accounts: store, API: mux})
+		files, err := registry.NewCalendarFiles(data.Calendars()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages.New(mux, pages.Deps{Accounts: store, API: mux,
+			Calendar: func(ctx context.Context) (auction.Calendar, error) { return store.Calendar(ctx, files) }})
 		srv := httptest.NewServer(pages.Protect(mux))
 		t.Cleanup(srv.Close)
 		s.urls = append(s.urls, srv.URL)
