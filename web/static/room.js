@@ -268,5 +268,7 @@
     await confirmAndBid(s.min_next_bid);
   });
 
+  // A kind of event this page does not know still shows within 15 s.
+  setInterval(refresh, 15000);
   refresh().then(connect);
 })();
