@@ -6,50 +6,20 @@ package data
 
 import (
 	"embed"
-	"fmt"
 	"io/fs"
-	"strconv"
-	"strings"
-	"testing/fstest"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 // Migrations returns the SQL migrations, named NNN_name.sql, in the form the
-// tern migrator reads. tern refuses a gap in the numbers; a number below the
-// highest that has no file (one reserved for a migration not on this branch)
-// is served as an empty migration, NNN_reserved.sql.
+// tern migrator reads.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		panic(err) // the directory is embedded at compile time
 	}
-	es, err := fs.ReadDir(sub, ".")
-	if err != nil {
-		panic(err)
-	}
-	have := map[int]bool{}
-	top := 0
-	out := fstest.MapFS{}
-	for _, e := range es {
-		n, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
-		if err != nil {
-			continue
-		}
-		b, err := fs.ReadFile(sub, e.Name())
-		if err != nil {
-			panic(err)
-		}
-		out[e.Name()] = &fstest.MapFile{Data: b, Mode: 0o444}
-		have[n], top = true, max(top, n)
-	}
-	for n := 1; n < top; n++ {
-		if !have[n] {
-			out[fmt.Sprintf("%03d_reserved.sql", n)] = &fstest.MapFile{Data: []byte("-- reserved for a migration of another branch\nSELECT 1;\n"), Mode: 0o444}
-		}
-	}
-	return out
+	return sub
 }
 
 //go:embed seed/parcels.json

@@ -62,7 +62,7 @@ func Config() huma.Config {
 	cfg.OpenAPIPath = "/openapi"
 	cfg.DocsPath = "" // served by registerDocs from vendored files, not a CDN
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"bearer": {Type: "http", Scheme: "bearer", Description: "A token made with `minerights token create --role ROLE --name NAME`."},
+		"bearer": {Type: "http", Scheme: "bearer", Description: "A token made with `minerights token create --role ROLE --name NAME`. A browser signed in on /login sends its session cookie instead, with X-CSRF-Token on changes."},
 	}
 	cfg.Tags = []*huma.Tag{
 		{Name: "parcels", Description: "The parcel registry."},
@@ -70,6 +70,7 @@ func Config() huma.Config {
 		{Name: "compliance", Description: "Spatial compliance: check layers, the rule table, reports and what-if checks, in EPSG:4526 metres."},
 		{Name: "sales", Description: "The transfer (采矿权出让): announcements, applications, deposits, bids, results, contracts."},
 		{Name: "audit", Description: "The hash-chained audit log and its verification."},
+		{Name: "accounts", Description: "Browser accounts: bidding companies awaiting approval, clerks, planners."},
 		{Name: "calendars", Description: "The working-day calendar: holidays and adjusted working days (调休) per year, loaded by the bureau."},
 	}
 	return cfg
@@ -99,6 +100,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	s.registerBids(api)
 	s.registerDocuments(api)
 	s.registerEvents(api)
+	s.registerAccounts(api)
 	s.registerMaps(mux, d.Maps)
 	return api
 }

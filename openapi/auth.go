@@ -3,6 +3,7 @@ package openapi
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"minerights/registry"
+	"minerights/web"
 )
 
 // access lists the roles an operation admits; no roles means anyone,
@@ -63,13 +65,18 @@ func register[I, O any](api huma.API, op huma.Operation, a access, h func(contex
 	})
 }
 
-// authenticate resolves the bearer token, if any, and enforces the
+// authenticate resolves the bearer token or, without one, the browser
+// session cookie, and enforces the
 // operation's roles: no or a bad token where one is needed is 401, a token of
 // the wrong role is 403. A token that is sent must be valid even on a public
 // operation, so that a client learns at once that its token is wrong.
 //
-// Valid tokens are remembered (see tokenCache); unknown, revoked and expired
-// tokens are never remembered.
+// Valid tokens and sessions are remembered (see tokenCache); unknown,
+// revoked and expired ones are never remembered. Ending a session, approving
+// or disabling an account notify every process as a token revocation does.
+// A change (any method but GET, HEAD, OPTIONS) made with the cookie must
+// carry the session's CSRF token in X-CSRF-Token. A cookie that is no longer
+// valid is ignored on public operations.
 func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context)) {
 	tokens := newTokenCache(s.xfer.hub)
 	return func(ctx huma.Context, next func(huma.Context)) {
@@ -78,7 +85,13 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			need, _ = op.Metadata["roles"].([]string)
 		}
 		h := ctx.Header("Authorization")
+		var token string
+		cookie := false
 		if h == "" {
+			token = sessionCookie(ctx)
+			cookie = token != ""
+		}
+		if h == "" && !cookie {
 			if len(need) > 0 {
 				ctx.SetHeader("WWW-Authenticate", `Bearer realm="minerights"`)
 				_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "this operation needs a bearer token with role "+strings.Join(need, " or "))
@@ -87,24 +100,44 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			next(ctx)
 			return
 		}
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			ctx.SetHeader("WWW-Authenticate", `Bearer realm="minerights"`)
-			_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "the Authorization header must be 'Bearer <token>'")
-			return
+		if !cookie {
+			var ok bool
+			token, ok = strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				ctx.SetHeader("WWW-Authenticate", `Bearer realm="minerights"`)
+				_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "the Authorization header must be 'Bearer <token>'")
+				return
+			}
+			token = strings.TrimSpace(token)
 		}
-		token = strings.TrimSpace(token)
 		p, ok := tokens.get(token, time.Now())
 		var err error
 		if !ok {
 			epoch, _ := tokens.epoch()
-			if p, err = s.store.Authenticate(ctx.Context(), token); err == nil {
+			if cookie {
+				p, err = s.store.SessionPrincipal(ctx.Context(), token)
+			} else {
+				p, err = s.store.Authenticate(ctx.Context(), token)
+			}
+			// A bidder account awaiting approval is not remembered, so that
+			// the approval takes effect on its very next request.
+			if err == nil && !p.Pending {
 				tokens.put(token, p, time.Now(), epoch)
 			}
+		}
+		if cookie && errors.Is(err, registry.ErrUnauthenticated) && len(need) == 0 {
+			// A stale cookie does not stop anyone reading public data.
+			next(ctx)
+			return
 		}
 		if err != nil {
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="minerights", error="invalid_token"`)
 			if errors.Is(err, registry.ErrUnauthenticated) {
+				if cookie {
+					_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "the session has ended or expired: sign in again (会话已结束或已过期，请重新登录)",
+						&huma.ErrorDetail{Location: "cookie." + web.SessionCookie, Message: "session-ended"})
+					return
+				}
 				_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "the token is unknown, revoked or expired")
 				return
 			}
@@ -113,12 +146,43 @@ func (s *server) authenticate(api huma.API) func(huma.Context, func(huma.Context
 			_ = huma.WriteErr(api, ctx, http.StatusServiceUnavailable, "authentication is unavailable; retry shortly")
 			return
 		}
+		if cookie && !safeMethod(ctx.Method()) &&
+			subtle.ConstantTimeCompare([]byte(ctx.Header(web.CSRFHeader)), []byte(p.CSRF)) != 1 {
+			// A change made with the session cookie must prove it comes
+			// from one of our pages, which alone know the session's token.
+			_ = huma.WriteErr(api, ctx, http.StatusForbidden, "a change made with the session cookie needs the session's "+web.CSRFHeader+" header (请求缺少有效的防伪令牌，请刷新页面后重试)",
+				&huma.ErrorDetail{Location: "header." + web.CSRFHeader, Message: "csrf"})
+			return
+		}
 		if len(need) > 0 && !slices.Contains(need, p.Role) {
 			_ = huma.WriteErr(api, ctx, http.StatusForbidden, "role "+p.Role+" may not do this; it needs role "+strings.Join(need, " or "))
 			return
 		}
 		next(huma.WithValue(ctx, principalKey{}, p))
 	}
+}
+
+// sessionCookie returns the session cookie's value, or "".
+func sessionCookie(ctx huma.Context) string {
+	raw := ctx.Header("Cookie")
+	if raw == "" {
+		return ""
+	}
+	cs, err := http.ParseCookie(raw)
+	if err != nil {
+		return ""
+	}
+	for _, c := range cs {
+		if c.Name == web.SessionCookie && registry.IsSessionToken(c.Value) {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// safeMethod is a method that changes nothing.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // A bid costs one transaction; looking its token up on every request was

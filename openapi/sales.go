@@ -96,6 +96,9 @@ func viewerOf(ctx context.Context) viewer {
 		return viewer{actor: "public"}
 	}
 	v := viewer{bureau: p.Role == registry.RoleBureau, actor: fmt.Sprintf("%s#%d", p.Role, p.TokenID)}
+	if p.AccountID != 0 {
+		v.actor = fmt.Sprintf("%s#account-%d", p.Role, p.AccountID)
+	}
 	if p.Role == registry.RoleBidder && p.BidderID != nil {
 		v.bidder = *p.BidderID
 	}
@@ -106,6 +109,10 @@ func viewerOf(ctx context.Context) viewer {
 // is not linked to a registered bidder.
 func bidderOf(ctx context.Context) (int64, string, error) {
 	v := viewerOf(ctx)
+	if p, _ := principalFrom(ctx); p.Pending {
+		return 0, "", huma.NewError(http.StatusForbidden, "this bidder account awaits the bureau's approval (竞买人账户尚待自然资源和规划局审核通过)",
+			&huma.ErrorDetail{Location: "account", Message: "account-pending"})
+	}
 	if v.bidder == 0 {
 		return 0, "", huma.Error403Forbidden("this bidder token is not linked to a registered bidder: the bureau registers bidders (POST /api/v1/bidders) and issues their tokens")
 	}
@@ -359,7 +366,7 @@ func (s *server) registerSales(api huma.API) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict, http.StatusUnprocessableEntity},
 	}, bureau, func(ctx context.Context, in *bidderIn) (*bidderOut, error) {
-		b, tok, err := s.store.RegisterBidder(ctx, registry.BidderInput{Name: in.Body.Name, CreditCode: in.Body.CreditCode, Contact: in.Body.Contact})
+		b, tok, err := s.store.CreateBidderWithToken(ctx, registry.BidderInput{Name: in.Body.Name, CreditCode: in.Body.CreditCode, Contact: in.Body.Contact})
 		if err != nil {
 			return nil, err
 		}

@@ -65,10 +65,10 @@ func (s *Store) CreateBidder(ctx context.Context, in BidderInput) (Bidder, error
 	return b, err
 }
 
-// RegisterBidder registers a bidder and issues its token in one
+// CreateBidderWithToken registers a bidder and issues its token in one
 // transaction, so that an answer that fails can be retried: either both
 // exist or neither does.
-func (s *Store) RegisterBidder(ctx context.Context, in BidderInput) (Bidder, string, error) {
+func (s *Store) CreateBidderWithToken(ctx context.Context, in BidderInput) (Bidder, string, error) {
 	return s.registerBidder(ctx, in, true)
 }
 
@@ -77,6 +77,11 @@ func (s *Store) registerBidder(ctx context.Context, in BidderInput, withToken bo
 	var token string
 	if strings.TrimSpace(in.Name) == "" {
 		return b, "", &ValidationError{Field: "name", Reason: "the bidder's registered name is required"}
+	}
+	if in.CreditCode != nil {
+		if err := CheckCreditCode("credit_code", *in.CreditCode); err != nil {
+			return b, "", err
+		}
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO bidder (name, credit_code, contact) VALUES ($1, $2, $3)

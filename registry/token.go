@@ -32,6 +32,14 @@ type Principal struct {
 	// BidderID is the bidder a bidder token acts for; nil for other roles
 	// and for bidder tokens not linked to a registered bidder.
 	BidderID *int64
+	// AccountID is the account of a browser session; 0 for an API token.
+	AccountID int64
+	// CSRF is the session's token that a page sends back with every change
+	// (X-CSRF-Token); empty for an API token.
+	CSRF string
+	// Pending is true for a bidder account the bureau has not approved yet:
+	// it may read but not apply (BidderID stays nil).
+	Pending bool
 	// ExpiresAt is when the token lapses; nil for never.
 	ExpiresAt *time.Time
 }

@@ -1,7 +1,8 @@
-// Package web holds the web map's browser files: the app (index.html,
-// app.js, the sale page) and MapLibre GL JS, vendored from npm by
-// `npm run build`, compiled into the binary so that the map needs no network
-// and no basemap server at run time.
+// Package web holds the browser files: the map app (index.html, app.js),
+// the pages' style sheet and the sale room's script (site.css, room.js),
+// and MapLibre GL JS, vendored from npm by `npm run build`, compiled into the
+// binary so that nothing needs the network or a basemap server at run time.
+// The pages themselves are package web/pages.
 package web
 
 import (
@@ -20,3 +21,14 @@ func Static() fs.FS {
 	}
 	return sub
 }
+
+// SessionCookie is the name of the browser session cookie, which the pages
+// set at sign-in and the API accepts beside bearer tokens.
+const SessionCookie = "mr_session"
+
+// CSRFHeader carries a session's CSRF token on the API calls a page makes;
+// forms carry it in the field CSRFField.
+const (
+	CSRFHeader = "X-CSRF-Token"
+	CSRFField  = "csrf"
+)

@@ -43,6 +43,8 @@ type cli struct {
 	Migrate  migrateCmd  `cmd:"" help:"Apply the database migrations."`
 	Seed     seedCmd     `cmd:"" help:"Load the counties and the 11 parcels of the 2020 plan (idempotent)."`
 	Token    tokenCmd    `cmd:"" help:"Manage API tokens."`
+	User     userCmd     `cmd:"" help:"Manage the web accounts of clerks and planners."`
+	Bidder   bidderCmd   `cmd:"" help:"Approve bidding companies' accounts."`
 	Audit    auditCmd    `cmd:"" help:"Verify the audit log."`
 	Openapi  openapiCmd  `cmd:"" help:"Write the OpenAPI document."`
 	Generate generateCmd `cmd:"" help:"Regenerate the stand-in parcel geometry and check layers under data/."`

@@ -11,8 +11,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"minerights/auction"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/web/pages"
 )
 
 type serveCmd struct {
@@ -43,7 +45,7 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// handler builds the API from deps, with request ids, logs and metrics
+// handler builds the API and the pages from deps, with request ids, logs and metrics
 // around it and the metrics, the pool's among them, at /metrics.
 func handler(deps openapi.Deps, pool *pgxpool.Pool) http.Handler {
 	mux := http.NewServeMux()
@@ -51,8 +53,12 @@ func handler(deps openapi.Deps, pool *pgxpool.Pool) http.Handler {
 	m.Register(poolCollectors(pool)...)
 	deps.Metrics = m
 	openapi.New(mux, deps)
+	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger,
+		Calendar: func(ctx context.Context) (auction.Calendar, error) {
+			return deps.Store.Calendar(ctx, deps.Transfer.Calendars)
+		}})
 	mux.Handle("GET /metrics", m.Handler())
-	return openapi.Wrap(mux, deps.Logger, m)
+	return openapi.Wrap(pages.Protect(mux), deps.Logger, m)
 }
 
 // poolCollectors report the connection pool: a pool that runs dry shows

@@ -1,0 +1,451 @@
+package pages
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"minerights/geo"
+)
+
+// price is an amount as the API writes it.
+type price struct {
+	Yuan    int64  `json:"yuan"`
+	WanYuan string `json:"wan_yuan"`
+	Capital string `json:"capital"`
+}
+
+// sale is the part of the API's sale the pages show.
+type sale struct {
+	ID         int64  `json:"id"`
+	ParcelID   int64  `json:"parcel_id"`
+	ParcelName string `json:"parcel_name"`
+	Round      int    `json:"round"`
+	Method     string `json:"method"`
+	State      string `json:"state"`
+	Rules      string `json:"rules"`
+	Terms      struct {
+		StartingPrice price `json:"starting_price"`
+		Increment     price `json:"increment"`
+		Deposit       price `json:"deposit"`
+	} `json:"terms"`
+	Reserve *struct {
+		Commitment string `json:"commitment"`
+	} `json:"reserve"`
+	Windows *struct {
+		ApplyStart      time.Time  `json:"apply_start"`
+		ApplyEnd        time.Time  `json:"apply_end"`
+		DepositDeadline time.Time  `json:"deposit_deadline"`
+		BiddingStart    time.Time  `json:"bidding_start"`
+		BiddingEnd      *time.Time `json:"bidding_end"`
+	} `json:"windows"`
+	AnnouncedAt *time.Time `json:"announced_at"`
+	TimedStart  *time.Time `json:"timed_bidding_start"`
+	Deadline    *time.Time `json:"deadline"`
+	ServerTime  time.Time  `json:"server_time"`
+	High        *struct {
+		Paddle int   `json:"paddle"`
+		Amount price `json:"amount"`
+	} `json:"high"`
+	BidCount   int `json:"bid_count"`
+	Applicants int `json:"applicants"`
+	You        *struct {
+		Paddle      int    `json:"paddle"`
+		Qualified   bool   `json:"qualified"`
+		Rejection   string `json:"rejection"`
+		Deposit     int64  `json:"deposit"`
+		DepositPaid bool   `json:"deposit_paid"`
+		Bids        int    `json:"bids"`
+	} `json:"you"`
+	Result *struct {
+		Sold         bool   `json:"sold"`
+		Reason       string `json:"reason"`
+		Price        *price `json:"price"`
+		WinnerPaddle int    `json:"winner_paddle"`
+	} `json:"result"`
+	Suspended string `json:"suspension_reason"`
+	EndReason string `json:"end_reason"`
+}
+
+// Bidding is true while bids are taken.
+func (s sale) Bidding() bool {
+	switch s.State {
+	case "listing", "timed_bidding", "auction_live", "tender_open":
+		return true
+	}
+	return false
+}
+
+// Applying is true while applications are taken.
+func (s sale) Applying() bool {
+	if s.Windows == nil {
+		return false
+	}
+	now := s.ServerTime
+	return !now.Before(s.Windows.ApplyStart) && now.Before(s.Windows.ApplyEnd) && (s.State == "applying" || s.State == "announced")
+}
+
+// Closed is true once the sale has a result.
+func (s sale) Closed() bool { return s.Result != nil }
+
+// Won is true when the reader is the winner.
+func (s sale) Won() bool {
+	return s.Result != nil && s.Result.Sold && s.You != nil && s.You.Paddle == s.Result.WinnerPaddle
+}
+
+// parcel is the part of the API's parcel the pages show.
+type parcel struct {
+	ID        int64  `json:"id"`
+	GazetteNo *int   `json:"gazette_no"`
+	Name      string `json:"name"`
+	County    struct {
+		Name string `json:"name"`
+	} `json:"county"`
+	Mineral string `json:"mineral"`
+	Status  string `json:"status"`
+	Area    struct {
+		StatedKm2   string `json:"stated_km2"`
+		ComputedKm2 string `json:"computed_km2"`
+	} `json:"area"`
+	Elevation *struct {
+		TopM    float64 `json:"top_m"`
+		BottomM float64 `json:"bottom_m"`
+	} `json:"elevation"`
+	Reserves []struct {
+		Commodity string  `json:"commodity"`
+		Quantity  string  `json:"quantity"`
+		Unit      string  `json:"unit"`
+		Category  *string `json:"category"`
+		Note      *string `json:"note"`
+	} `json:"reserves"`
+	MiningMethod     *string `json:"mining_method"`
+	ServiceLifeYears *string `json:"service_life_years"`
+	StartingPrice    *price  `json:"starting_price"`
+	Provenance       struct {
+		SourceDocument string `json:"source_document"`
+		GeometrySource string `json:"geometry_source"`
+	} `json:"provenance"`
+}
+
+type notice struct {
+	No          int            `json:"no"`
+	Kind        string         `json:"kind"`
+	PublishedAt time.Time      `json:"published_at"`
+	Body        map[string]any `json:"body"`
+}
+
+func pathID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+type saleRow struct {
+	Sale   sale
+	Parcel parcel
+}
+
+func (p *pages) salesPage(w http.ResponseWriter, r *http.Request) {
+	v := p.newView(w, r, "出让公告")
+	var list struct {
+		Items []sale `json:"items"`
+	}
+	if st, msg := p.get(r, v.Me, "/api/v1/sales?limit=200", &list); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
+	}
+	var parcels struct {
+		Items []parcel `json:"items"`
+	}
+	if st, msg := p.get(r, v.Me, "/api/v1/parcels?limit=1000", &parcels); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
+	}
+	byID := map[int64]parcel{}
+	for _, pc := range parcels.Items {
+		byID[pc.ID] = pc
+	}
+	rows := []saleRow{}
+	for _, s := range list.Items {
+		rows = append(rows, saleRow{Sale: s, Parcel: byID[s.ParcelID]})
+	}
+	if r.URL.Query().Get("welcome") == "1" && v.Me != nil && v.Me.Pending {
+		v.Flash = "注册成功。自然资源和规划局审核通过您的账户后，您即可报名参加出让。"
+	}
+	v.Page = rows
+	p.render(w, "sales", http.StatusOK, v)
+}
+
+// salePageData is the announcement page.
+type salePageData struct {
+	Sale    sale
+	Parcel  parcel
+	Corners []cornerRow
+	Zone    string
+	Map     *parcelMap
+	Notices []notice
+	Days    windowDays
+}
+
+type cornerRow struct {
+	Ring  int
+	Label string
+	X, Y  string
+}
+
+// parcelMap is the parcel's outline as SVG, drawn from its corner points
+// (easting right, northing up) in metres from the map's corner, so that the
+// browser's single-precision SVG keeps them exact, with a scale bar.
+type parcelMap struct {
+	ViewBox string
+	Paths   []string
+	Labels  []mapLabel
+	ScaleX  string
+	ScaleY  string
+	ScaleW  string
+	ScaleM  int
+	Font    string
+	Dot     string
+}
+
+type mapLabel struct{ X, Y, Text string }
+
+func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+		return
+	}
+	v := p.newView(w, r, "出让公告")
+	var d salePageData
+	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d", id), &d.Sale); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
+	}
+	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/parcels/%d", d.Sale.ParcelID), &d.Parcel); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
+	}
+	var ns struct {
+		Items []notice `json:"items"`
+	}
+	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d/notices", id), &ns); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
+	}
+	d.Notices = ns.Items
+	if rep := p.call(r, v.Me, http.MethodGet, fmt.Sprintf("/api/v1/parcels/%d/corners", d.Sale.ParcelID), nil); rep.status == http.StatusOK {
+		if txt, err := geo.ParseTXT(bytes.NewReader(rep.body.Bytes())); err == nil {
+			d.Corners, d.Map = corners(txt)
+			for _, a := range txt.Attributes {
+				if a.Key == "带号" {
+					d.Zone = a.Value
+				}
+			}
+		}
+	}
+	if w := d.Sale.Windows; w != nil && p.cal != nil && d.Sale.AnnouncedAt != nil {
+		if cal, err := p.cal(r.Context()); err == nil {
+			lead, ok1 := workingDays(cal, *d.Sale.AnnouncedAt, w.ApplyStart)
+			apply, ok2 := workingDays(cal, w.ApplyStart, w.ApplyEnd)
+			d.Days = windowDays{Lead: lead, Apply: apply, Known: ok1 && ok2}
+			if w.BiddingEnd != nil {
+				var ok3 bool
+				d.Days.Bidding, ok3 = workingDays(cal, w.BiddingStart, *w.BiddingEnd)
+				d.Days.Known = d.Days.Known && ok3
+			}
+		}
+	}
+	v.Title = "出让公告 · " + d.Sale.ParcelName
+	switch r.URL.Query().Get("applied") {
+	case "1":
+		v.Flash = "报名成功。请在保证金截止时间前从本单位账户缴纳竞买保证金。"
+	}
+	if e := r.URL.Query().Get("error"); e != "" {
+		v.Error = or(ruleWords[e], statusWords[http.StatusConflict])
+	}
+	v.Page = d
+	p.render(w, "sale", http.StatusOK, v)
+}
+
+func corners(txt *geo.TXT) ([]cornerRow, *parcelMap) {
+	var rows []cornerRow
+	minE, minN, maxE, maxN := 1e18, 1e18, -1e18, -1e18
+	for _, b := range txt.Blocks {
+		for _, rg := range b.Rings {
+			for _, c := range rg.Corners {
+				rows = append(rows, cornerRow{Ring: rg.No, Label: c.Label, X: strconv.FormatFloat(c.X, 'f', 2, 64), Y: strconv.FormatFloat(c.Y, 'f', 2, 64)})
+				minE, maxE = min(minE, c.Y), max(maxE, c.Y)
+				minN, maxN = min(minN, c.X), max(maxN, c.X)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	w, h := maxE-minE, maxN-minN
+	pad := max(w, h) * 0.12
+	font := max(w, h) / 28
+	// x, y are SVG coordinates of a corner: metres east of the left edge and
+	// south of the top edge.
+	x := func(c geo.Corner) float64 { return c.Y - minE + pad }
+	y := func(c geo.Corner) float64 { return maxN - c.X + pad }
+	m := &parcelMap{ViewBox: "0 0 " + f1(w+2*pad) + " " + f1(h+2*pad), Font: f1(font), Dot: f1(max(w, h) / 90)}
+	for _, b := range txt.Blocks {
+		for _, rg := range b.Rings {
+			var path strings.Builder
+			for i, c := range rg.Corners {
+				cmd := "L"
+				if i == 0 {
+					cmd = "M"
+				}
+				fmt.Fprintf(&path, "%s%s %s ", cmd, f1(x(c)), f1(y(c)))
+				if i < len(rg.Corners)-1 || c.Label != rg.Corners[0].Label {
+					m.Labels = append(m.Labels, mapLabel{X: f1(x(c)), Y: f1(y(c)), Text: c.Label})
+				}
+			}
+			path.WriteString("Z")
+			m.Paths = append(m.Paths, path.String())
+		}
+	}
+	// A scale bar of a round length near a quarter of the width, bottom left.
+	m.ScaleM = 10
+	for _, s := range []int{20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
+		if float64(s) <= w/4 {
+			m.ScaleM = s
+		}
+	}
+	m.ScaleW, m.ScaleX, m.ScaleY = strconv.Itoa(m.ScaleM), f1(pad/2), f1(h+2*pad-pad/2)
+	return rows, m
+}
+
+func (p *pages) apply(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+		return
+	}
+	me, _ := p.session(r)
+	if me == nil {
+		http.Redirect(w, r, "/login?next="+fmt.Sprintf("/sales/%d", id), http.StatusSeeOther)
+		return
+	}
+	if !p.checkCSRF(r, me) {
+		p.forbiddenCSRF(w, r)
+		return
+	}
+	rep := p.call(r, me, http.MethodPost, fmt.Sprintf("/api/v1/sales/%d/applications", id), nil)
+	if rep.status != http.StatusCreated {
+		p.fail(w, r, rep.status, chinese(rep.status, rep.body.Bytes()))
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/sales/%d?applied=1", id), http.StatusSeeOther)
+}
+
+// roomData starts the sale room; the browser does the rest against the API.
+type roomData struct {
+	Sale  sale
+	Boot  map[string]any
+	Phone bool
+}
+
+func (p *pages) roomPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+		return
+	}
+	v := p.newView(w, r, "竞价室")
+	var d roomData
+	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d", id), &d.Sale); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
+	}
+	v.Title = "竞价室 · " + d.Sale.ParcelName
+	d.Boot = map[string]any{
+		"sale": id, "signedIn": v.Me != nil, "bidder": v.Me != nil && v.Me.BidderID != nil,
+		"words": ruleWords, "status": statusWords, "states": stateNames, "methods": methodNames, "phases": phaseNames, "fails": failNames,
+	}
+	v.Page = d
+	p.render(w, "room", http.StatusOK, v)
+}
+
+type resultData struct {
+	Sale   sale
+	Result struct {
+		County        string                 `json:"county"`
+		Mineral       string                 `json:"mineral"`
+		MethodName    string                 `json:"method_name"`
+		Round         int                    `json:"round"`
+		StartingPrice price                  `json:"starting_price"`
+		ClosedAt      time.Time              `json:"closed_at"`
+		Bids          int                    `json:"bids"`
+		Sold          bool                   `json:"sold"`
+		Reason        string                 `json:"reason"`
+		Winner        *struct{ Name string } `json:"winner"`
+		Paddle        int                    `json:"paddle"`
+		Price         *price                 `json:"price"`
+		Commitment    string                 `json:"reserve_commitment"`
+		Reserve       *int64                 `json:"reserve"`
+		PublicityEnd  *time.Time             `json:"publicity_end"`
+	}
+}
+
+func (p *pages) resultPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+		return
+	}
+	v := p.newView(w, r, "结果公示")
+	var d resultData
+	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d", id), &d.Sale); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
+	}
+	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d/result", id), &d.Result); st != http.StatusOK {
+		if st == http.StatusConflict || st == http.StatusNotFound {
+			msg = "本次出让尚未结束，结果将在结束后公示。"
+		}
+		p.fail(w, r, st, msg)
+		return
+	}
+	v.Title = "结果公示 · " + d.Sale.ParcelName
+	v.Page = d
+	p.render(w, "result", http.StatusOK, v)
+}
+
+// letterPage shows the confirmation letter (成交确认书) as the API prints it,
+// to whom the API shows it: the bureau and the winner.
+func (p *pages) letterPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+		return
+	}
+	me, _ := p.session(r)
+	if me == nil {
+		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+		return
+	}
+	rep := p.call(r, me, http.MethodGet, fmt.Sprintf("/api/v1/sales/%d/confirmation.html", id), nil)
+	if rep.status != http.StatusOK {
+		msg := chinese(rep.status, rep.body.Bytes())
+		switch rep.status {
+		case http.StatusForbidden:
+			msg = "成交确认书仅向竞得人和自然资源和规划局提供。"
+		case http.StatusNotFound, http.StatusConflict:
+			msg = "成交确认书尚未签发。"
+		}
+		p.fail(w, r, rep.status, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Language", "zh-CN")
+	_, _ = w.Write(rep.body.Bytes())
+}

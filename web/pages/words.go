@@ -1,0 +1,95 @@
+package pages
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// methodNames are the Chinese names of the transfer methods.
+var methodNames = map[string]string{"listing": "挂牌", "auction": "拍卖", "tender": "招标"}
+
+// stateNames are the Chinese names of a sale's states.
+var stateNames = map[string]string{
+	"draft": "草稿", "announced": "已公告", "applying": "报名中", "listing": "挂牌中", "timed_bidding": "限时竞价",
+	"auction_live": "拍卖中", "tender_open": "招标中", "closed_sold": "已成交", "failed": "流拍", "suspended": "已暂停",
+	"terminated": "已终止", "confirmed": "已签成交确认书", "publicity": "结果公示中", "contracted": "已签出让合同",
+	"defaulted": "竞得人违约",
+}
+
+// phaseNames name the bidding phase a bid was made in.
+var phaseNames = map[string]string{"listing": "挂牌期", "timed_bidding": "限时竞价", "auction_live": "拍卖", "tender_open": "招标"}
+
+// failNames say why a sale failed.
+var failNames = map[string]string{"no_bids": "无人报价", "too_few_bidders": "竞买人不足", "below_reserve": "最高报价低于底价"}
+
+// ruleWords are what a bidder is told when the API refuses, by the rule
+// the API names (the detail at "rule"), or by another stable detail
+// message. The sale room reads the same table (rendered into the page).
+var ruleWords = map[string]string{
+	"bid-below-minimum":         "报价过低：低于当前最低应价",
+	"invalid-amount":            "报价金额无效：须为加价幅度的整数倍",
+	"already-highest":           "您已是当前最高报价者，无需再次报价",
+	"not-applied":               "您尚未报名参加本次出让",
+	"not-qualified":             "您的竞买资格尚未审核通过",
+	"deposit-unpaid":            "竞买保证金尚未到账",
+	"no-listing-quote":          "您在挂牌期内未报价，不能参加限时竞价",
+	"bidding-not-open":          "竞价尚未开始",
+	"timed-bidding-not-started": "限时竞价尚未开始",
+	"window-not-open":           "尚未到开始时间",
+	"window-closed":             "已过截止时间，报价未被接受",
+	"sale-closed":               "本次出让已结束",
+	"sale-suspended":            "本次出让已暂停",
+	"wrong-state":               "当前阶段不能进行此操作",
+	"bid-rate":                  "报价过于频繁，请稍后再试",
+	"already-applied":           "您已报名，无需重复报名",
+	"bidder-barred":             "您因违约被禁止参加本宗采矿权的出让",
+	"clock-skew":                "服务器时间异常，请稍后再试",
+	"account-pending":           "您的账户尚待自然资源和规划局审核通过，审核通过后方可报名",
+	"session-ended":             "登录已失效，请重新登录",
+	"csrf":                      "页面已过期，请刷新页面后重试",
+}
+
+// statusWords are said when no rule is named.
+var statusWords = map[int]string{
+	http.StatusBadRequest:          "请求有误",
+	http.StatusUnauthorized:        "请先登录",
+	http.StatusForbidden:           "您无权进行此操作",
+	http.StatusNotFound:            "未找到该记录",
+	http.StatusConflict:            "当前状态不允许此操作",
+	http.StatusUnprocessableEntity: "输入有误，请检查后重试",
+	http.StatusTooManyRequests:     "操作过于频繁，请稍后再试",
+	http.StatusServiceUnavailable:  "服务暂时不可用，请稍后重试",
+}
+
+// problem is the part of an RFC 9457 problem the pages read.
+type problem struct {
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Location string `json:"location"`
+		Message  string `json:"message"`
+		Value    any    `json:"value"`
+	} `json:"errors"`
+}
+
+// chinese says what a problem answer means, in Chinese; the API's own words
+// follow in brackets for the record.
+func chinese(status int, body []byte) string {
+	var p problem
+	_ = json.Unmarshal(body, &p)
+	for _, e := range p.Errors {
+		if w, ok := ruleWords[e.Message]; ok {
+			return w
+		}
+	}
+	w, ok := statusWords[status]
+	if !ok {
+		w = "操作失败（" + strconv.Itoa(status) + "）"
+	}
+	if p.Detail != "" && !strings.ContainsAny(p.Detail, "<>") {
+		return w + "（" + p.Detail + "）"
+	}
+	return w
+}
