@@ -5,7 +5,7 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids bench-gis-pages build vet openapi generate db-start db-stop fuzz clean
 
 run: deps-run build
 	@set -euo pipefail; \
@@ -51,6 +51,10 @@ bench-map: build
 # Compliance check latency with 200k and 1M red lines, API against raw SQL.
 bench-compliance: build
 	@bash scripts/bench-compliance.sh
+
+# GDAL's export time of a 20k-feature layer at several OGC page sizes; see docs/maps.md.
+bench-gis-pages: build
+	@bash scripts/bench-gis-pages.sh
 
 # Bids per second and latency, two serve processes on one database; see docs/transfer.md.
 bench-bids: build

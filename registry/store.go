@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -65,48 +64,11 @@ func Migrate(ctx context.Context, url string, fsys fs.FS) error {
 	if err != nil {
 		return fmt.Errorf("registry: migrate: %w", err)
 	}
-	if err := loadMigrations(m, fsys); err != nil {
+	if err := m.LoadMigrations(fsys); err != nil {
 		return fmt.Errorf("registry: migrate: load: %w", err)
 	}
 	if err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("registry: migrate: %w", err)
-	}
-	return nil
-}
-
-// loadMigrations hands tern the NNN_name.sql files of fsys in the order of
-// their numbers. Unlike tern's LoadMigrations it allows gaps in the numbers:
-// work on a branch takes a number reserved for it, and the numbers are made
-// contiguous when branches merge. Two files with one number are refused.
-func loadMigrations(m *migrate.Migrator, fsys fs.FS) error {
-	files, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return err
-	}
-	seen := map[int]string{}
-	type file struct {
-		n    int
-		name string
-	}
-	var list []file
-	for _, f := range files {
-		var n int
-		if _, err := fmt.Sscanf(f, "%d_", &n); err != nil || n <= 0 {
-			return fmt.Errorf("migration %s: the name must start with its number, as 009_name.sql", f)
-		}
-		if other, ok := seen[n]; ok {
-			return fmt.Errorf("migrations %s and %s have the same number", other, f)
-		}
-		seen[n] = f
-		list = append(list, file{n, f})
-	}
-	slices.SortFunc(list, func(a, b file) int { return a.n - b.n })
-	for _, f := range list {
-		b, err := fs.ReadFile(fsys, f.name)
-		if err != nil {
-			return err
-		}
-		m.AppendMigration(f.name, string(b), "")
 	}
 	return nil
 }
