@@ -41,10 +41,15 @@ type Store struct {
 	pool     *pgxpool.Pool
 	replica  *replica
 	machines *machineCache
+	// notes gathers the change notifications of committed transactions
+	// (see notify).
+	notes *notifier
 }
 
 // New returns a Store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, machines: &machineCache{}} }
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, machines: &machineCache{}, notes: newNotifier(pool)}
+}
 
 // Pool exposes the pool for health checks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

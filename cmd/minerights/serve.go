@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +24,7 @@ type serveCmd struct {
 	DrainDelay      time.Duration `name:"drain-delay" env:"MINERIGHTS_DRAIN_DELAY" default:"0s" help:"How long /readyz fails before the listener closes, so load balancers stop routing here."`
 	TileCacheMB     int           `name:"tile-cache-mb" env:"MINERIGHTS_TILE_CACHE_MB" default:"256" help:"In-process vector tile cache, MiB; 0 turns it off."`
 	transferFlags
+	streamFlags
 }
 
 // openPool connects to the database named by --database-url.
@@ -87,10 +89,19 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		go store.MonitorReplica(ctx, time.Second)
 	}
 	life := openapi.NewLifecycle()
-	xfer, err := c.transfer(ctx, store, g)
+	// Background work (notification hub, scheduler, event fan-out) stops
+	// with ctx; the process exits only after it has.
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	bgctx, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	xfer, err := c.transfer(bgctx, store, g, &bg)
 	if err != nil {
 		return err
 	}
+	events, limits := c.events(store, xfer.Hub, g.log)
+	bg.Go(func() { _ = events.Run(bgctx) })
+	xfer.Events, xfer.Streams = events, limits
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
