@@ -5,7 +5,7 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test test-faults deps web-deps web bench-map bench-compliance bench-bids build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test test-faults deps web-deps web bench-map bench-compliance bench-bids bench-room build vet openapi generate db-start db-stop fuzz clean
 
 run: deps build
 	@set -euo pipefail; \
@@ -48,6 +48,10 @@ bench-compliance: build
 # Bids per second and latency, two serve processes on one database; see docs/transfer.md.
 bench-bids: build
 	@bash scripts/bench-bids.sh
+
+# A hot sale watched by 0, 1,000 and 10,000 live event streams; see docs/transfer.md.
+bench-room: build
+	@bash scripts/bench-room.sh
 
 build:
 	$(GO) build -o $(BIN) ./cmd/minerights

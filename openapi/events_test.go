@@ -303,7 +303,7 @@ func TestStalledSubscriberCutOff(t *testing.T) {
 	healthy.waitFor(t, 1, 5*time.Second)
 	stalled := stallingClient(t, x.urls[0], sale)
 	defer stalled.Close()
-	time.Sleep(300 * time.Millisecond) // the stalled stream is subscribed
+	time.Sleep(300 * time.Millisecond)    // the stalled stream is subscribed
 	head := notices(x, sale, 120, 59_700) // about 7 MB of events
 	healthy.waitFor(t, head, 20*time.Second)
 	inOrder(t, "healthy watcher", healthy.snapshot(), 0, head)

@@ -190,7 +190,9 @@ func (s *server) registerEvents(api huma.API) {
 		}
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
 			defer release()
-			s.stream(hctx, in.ID, after, sv, snapshot)
+			snap := snapshot
+			snapshot = nil // not held for the life of the stream
+			s.stream(hctx, in.ID, after, sv, snap)
 		}}, nil
 	})
 }
@@ -220,9 +222,11 @@ func (s *server) stream(hctx huma.Context, id, after int64, sv streamView, snaps
 		return
 	}
 	defer sub.Close()
-	timeout := s.xfer.streams.writeTimeout
+	st := s.xfer.streams
 	write := func(frames ...[]byte) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(timeout))
+		st.slots <- struct{}{}
+		defer func() { <-st.slots }()
+		_ = rc.SetWriteDeadline(time.Now().Add(st.writeTimeout))
 		for _, f := range frames {
 			if _, err := w.Write(f); err != nil {
 				return false
@@ -233,6 +237,7 @@ func (s *server) stream(hctx huma.Context, id, after int64, sv streamView, snaps
 	if !write([]byte("retry: 2000\n\n"), snapshot) {
 		return
 	}
+	snapshot = nil
 	keepAlive := time.NewTimer(streamKeepAlive)
 	defer keepAlive.Stop()
 	var frames [][]byte

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -24,7 +25,9 @@ type StreamLimits struct {
 	// 503. Zero means 10,000.
 	Total int
 	// WriteTimeout is how long one write to a subscriber may block before
-	// the stream is dropped. Zero means 10 s.
+	// the stream is dropped (the subscriber resumes with Last-Event-ID).
+	// A write holds one of the process's few writing slots, so this bounds
+	// how long a stalled client can delay the others. Zero means 250 ms.
 	WriteTimeout time.Duration
 }
 
@@ -39,6 +42,12 @@ type streams struct {
 	open   int
 	byAddr map[netip.Prefix]int
 
+	// slots bounds how many streams write at once: a crowd woken by one
+	// event would otherwise fill the scheduler's run queue ahead of the
+	// bids (a runnable bid waited behind thousands of writers); waiting
+	// for a slot, a stream is parked, not queued.
+	slots chan struct{}
+
 	gauge   prometheus.GaugeFunc
 	refused *prometheus.CounterVec
 }
@@ -52,8 +61,9 @@ func newStreams(l StreamLimits) *streams {
 		st.total = 10_000
 	}
 	if st.writeTimeout <= 0 {
-		st.writeTimeout = 10 * time.Second
+		st.writeTimeout = 250 * time.Millisecond
 	}
+	st.slots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	st.gauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "minerights_sse_streams", Help: "Live event streams open in this process."},
 		func() float64 { st.mu.Lock(); defer st.mu.Unlock(); return float64(st.open) })
 	st.refused = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -16,7 +16,7 @@ type streamFlags struct {
 	StreamsMax         int           `name:"streams-max" env:"MINERIGHTS_STREAMS_MAX" default:"10000" help:"Live event streams this process holds; more are refused with 503."`
 	StreamBuffer       int           `name:"stream-buffer" env:"MINERIGHTS_STREAM_BUFFER" default:"1024" help:"A sale's latest events kept in memory; a subscriber further behind is disconnected and resumes with Last-Event-ID."`
 	StreamReplay       int           `name:"stream-replay" env:"MINERIGHTS_STREAM_REPLAY" default:"2048" help:"Most events a resumed stream replays; further back it starts from a snapshot of the sale."`
-	StreamWriteTimeout time.Duration `name:"stream-write-timeout" env:"MINERIGHTS_STREAM_WRITE_TIMEOUT" default:"10s" help:"How long a write to a stalled subscriber may block before the stream is dropped."`
+	StreamWriteTimeout time.Duration `name:"stream-write-timeout" env:"MINERIGHTS_STREAM_WRITE_TIMEOUT" default:"250ms" help:"How long a write to a subscriber may block before the stream is dropped (it resumes with Last-Event-ID)."`
 }
 
 // events builds the process's fan-out of sale events and the stream limits.
