@@ -407,7 +407,7 @@ func TestStreamLimits(t *testing.T) {
 	t.Parallel()
 	metrics := openapi.NewMetrics()
 	x := newXfer(t, fast(t), 1, func(d *openapi.Deps) {
-		d.Transfer.Streams = openapi.StreamLimits{PerAddress: 2, Total: 3}
+		d.Transfer.Streams = openapi.StreamLimits{PerAddress: 2, Total: 3, WriteTimeout: 10 * time.Second}
 		d.Metrics = metrics
 	})
 	sale := announced(x)

@@ -85,7 +85,10 @@ func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*ope
 		go func() { defer wg.Done(); _ = sched.Run(ctx) }()
 		go func() { defer wg.Done(); _ = events.Run(ctx) }()
 		mux := http.NewServeMux()
-		deps := openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Hub: hub, Events: events, BidRate: 1000, BidBurst: 1000}}
+		deps := openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Hub: hub, Events: events, BidRate: 1000, BidBurst: 1000,
+			// A loaded test machine may not run a stream for a while: its
+			// writes get longer than production's 250 ms.
+			Streams: openapi.StreamLimits{WriteTimeout: 10 * time.Second}}}
 		for _, o := range opts {
 			o(&deps)
 		}

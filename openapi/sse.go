@@ -226,8 +226,10 @@ func (s *server) stream(hctx huma.Context, id, after int64, sv streamView, snaps
 	write := func(frames ...[]byte) bool {
 		st.slots <- struct{}{}
 		defer func() { <-st.slots }()
-		_ = rc.SetWriteDeadline(time.Now().Add(st.writeTimeout))
 		for _, f := range frames {
+			// The deadline is for each frame: a batch may be larger than
+			// the socket takes at once from a client that does read.
+			_ = rc.SetWriteDeadline(time.Now().Add(st.writeTimeout))
 			if _, err := w.Write(f); err != nil {
 				return false
 			}

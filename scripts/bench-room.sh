@@ -43,11 +43,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port prints a random TCP port on 127.0.0.1 that nothing listens on.
+# free_port prints a random TCP port on 127.0.0.1 that nothing listens on,
+# below the ephemeral range (10,000 watcher connections take ports there).
 free_port() {
-	local p
+	local p lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
 	done
 }
@@ -86,15 +88,19 @@ sep="?"; [[ "$url" == *\?* ]] && sep="&"
 urls=""
 start_servers() {
 	urls=""
-	for _ in 1 2; do
-		local port
-		port=$(free_port)
-		env ${SERVE_ENV:-} DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" MINERIGHTS_LOG_LEVEL=warn \
-			./bin/minerights serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
-			--streams-per-address 20000 --streams-max 20000 >>"$DIR/serve-$port.log" 2>&1 &
-		pids+=($!)
+	local i port pid
+	for i in 1 2; do
+		while :; do
+			port=$(free_port)
+			env ${SERVE_ENV:-} DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" MINERIGHTS_LOG_LEVEL=warn \
+				./bin/minerights serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
+				--streams-per-address 20000 --streams-max 20000 >>"$DIR/serve-$i.log" 2>&1 &
+			pid=$!
+			for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
+			kill -0 "$pid" 2>/dev/null && break # else the port was taken meanwhile: another
+		done
+		pids+=("$pid")
 		urls="${urls:+$urls,}http://127.0.0.1:$port"
-		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
 	done
 }
 rss_kb() {

@@ -50,7 +50,9 @@ type histogram struct {
 
 const bucketUS = 100
 
-func newHistogram() *histogram { return &histogram{buckets: make([]atomic.Int64, 60_000_000/bucketUS+1)} }
+func newHistogram() *histogram {
+	return &histogram{buckets: make([]atomic.Int64, 60_000_000/bucketUS+1)}
+}
 
 func (h *histogram) add(d time.Duration) {
 	us := max(d.Microseconds(), 0)
