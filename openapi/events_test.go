@@ -1,7 +1,6 @@
 package openapi_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,25 +60,12 @@ func watch(ctx context.Context, t *testing.T, url string, sale int64, token stri
 	go func() {
 		defer close(w.done)
 		defer res.Body.Close()
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		var ev sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "id: "):
-				ev.id, _ = strconv.ParseInt(line[4:], 10, 64)
-			case strings.HasPrefix(line, "event: "):
-				ev.kind = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				ev.raw = line[6:]
-			case line == "" && ev.kind != "":
-				w.mu.Lock()
-				w.events = append(w.events, ev)
-				w.mu.Unlock()
-				ev = sseEvent{}
-			}
-		}
+		scanEvents(res.Body, func(ev sseEvent) bool {
+			w.mu.Lock()
+			w.events = append(w.events, ev)
+			w.mu.Unlock()
+			return true
+		})
 		w.mu.Lock()
 		w.ended = true
 		w.mu.Unlock()

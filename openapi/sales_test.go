@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -239,7 +240,20 @@ func readEvents(ctx context.Context, t *testing.T, url, lastID string, out chan<
 		t.Errorf("event stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 		return
 	}
-	sc := bufio.NewScanner(res.Body)
+	scanEvents(res.Body, func(ev sseEvent) bool {
+		select {
+		case out <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+}
+
+// scanEvents parses Server-Sent Events from r, handing each to f until it
+// returns false or r ends.
+func scanEvents(r io.Reader, f func(sseEvent) bool) {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var ev sseEvent
 	for sc.Scan() {
@@ -253,9 +267,7 @@ func readEvents(ctx context.Context, t *testing.T, url, lastID string, out chan<
 			ev.raw = line[6:]
 			_ = json.Unmarshal([]byte(ev.raw), &ev.data)
 		case line == "" && ev.kind != "":
-			select {
-			case out <- ev:
-			case <-ctx.Done():
+			if !f(ev) {
 				return
 			}
 			ev = sseEvent{}

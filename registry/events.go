@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Events is a process's fan-out of the sales' audit entries to live
@@ -566,12 +564,7 @@ func intern(distinct *[][]byte, b []byte) []byte {
 
 // auditTail returns a sale's latest n entries, in order.
 func (s *Store) auditTail(ctx context.Context, saleID int64, n int) ([]AuditEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT sale_id, seq, kind, at, recorded_at, actor, data::text, prev_hash, hash
-		FROM audit_event WHERE sale_id = $1 AND seq > (SELECT audit_seq FROM sale WHERE id = $1) - $2 ORDER BY seq LIMIT $2`, saleID, n)
-	if err != nil {
-		return nil, fmt.Errorf("registry: audit tail of sale %d: %w", saleID, err)
-	}
-	out, err := pgx.CollectRows(rows, scanEntry)
+	out, err := s.queryEntries(ctx, `WHERE sale_id = $1 AND seq > (SELECT audit_seq FROM sale WHERE id = $1) - $2 ORDER BY seq LIMIT $2`, saleID, n)
 	if err != nil {
 		return nil, fmt.Errorf("registry: audit tail of sale %d: %w", saleID, err)
 	}
