@@ -5,7 +5,7 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids bench-gis-pages build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids bench-gis-pages bench-room build vet openapi generate db-start db-stop fuzz clean
 
 run: deps-run build
 	@set -euo pipefail; \
@@ -59,6 +59,10 @@ bench-gis-pages: build
 # Bids per second and latency, two serve processes on one database; see docs/transfer.md.
 bench-bids: build
 	@bash scripts/bench-bids.sh
+
+# A hot sale watched by 0, 1,000 and 10,000 live event streams; see docs/transfer.md.
+bench-room: build
+	@bash scripts/bench-room.sh
 
 build:
 	@[ -x $(BIN) ] || echo "building $(BIN): the first build downloads the Go modules and compiles them, a few minutes; later builds take seconds" >&2

@@ -25,6 +25,11 @@ type Transfer struct {
 	// Hub wakes live event streams when a sale changes in any process; nil
 	// makes the streams poll.
 	Hub *registry.Hub
+	// Events fans each sale's new audit entries out to its live streams;
+	// nil makes the API start one whose rooms end with their subscribers.
+	Events *registry.Events
+	// Streams limits the live streams per client address and in all.
+	Streams StreamLimits
 	// BidRate and BidBurst limit raw bid requests per bidder in this process
 	// (a token bucket), before any database work; zero means 5/s, burst 10.
 	// The rules' own limit counts accepted bids across processes.
@@ -36,12 +41,14 @@ type transfer struct {
 	rules   auction.Rules
 	files   registry.CalendarFiles
 	hub     *registry.Hub
+	events  *registry.Events
+	streams *streams
 	limiter *limiter
 	gate    *gate
 }
 
 func newTransfer(t Transfer) transfer {
-	x := transfer{rules: t.Rules, files: t.Calendars, hub: t.Hub}
+	x := transfer{rules: t.Rules, files: t.Calendars, hub: t.Hub, events: t.Events, streams: newStreams(t.Streams)}
 	if x.rules.Name == "" {
 		b, _ := data.Rules("default")
 		r, err := auction.ParseRules(b)

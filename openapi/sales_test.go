@@ -6,14 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"minerights/auction"
@@ -32,7 +35,25 @@ type xfer struct {
 	db     testdb.DB
 	urls   []string
 	bureau string
+	// queries counts each process's queries on its pool; events is each
+	// process's fan-out of live events.
+	queries []*queryCount
+	events  []*registry.Events
 }
+
+// queryCount counts the queries a pool sends (pgx.QueryTracer), and those
+// that read the audit log.
+type queryCount struct{ all, audit atomic.Int64 }
+
+func (q *queryCount) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	q.all.Add(1)
+	if strings.Contains(d.SQL, "FROM audit_event") {
+		q.audit.Add(1)
+	}
+	return ctx
+}
+
+func (q *queryCount) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // newXfer starts `processes` API servers on one database, each with its own
 // pool, hub and scheduler, as separate serve processes would be.
@@ -44,7 +65,14 @@ func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*ope
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	for range processes {
-		pool, err := pgxpool.New(ctx, db.URL)
+		cfg, err := pgxpool.ParseConfig(db.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qc := &queryCount{}
+		cfg.ConnConfig.Tracer = qc
+		x.queries = append(x.queries, qc)
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,15 +80,21 @@ func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*ope
 		store := registry.New(pool)
 		hub := registry.NewHub(store, nil)
 		sched := &registry.Scheduler{Store: store, Hub: hub, MaxSleep: 200 * time.Millisecond, CheckpointEvery: time.Second}
-		wg.Add(2)
+		events := registry.NewEvents(store, hub, registry.EventsConfig{})
+		wg.Add(3)
 		go func() { defer wg.Done(); _ = hub.Run(ctx) }()
 		go func() { defer wg.Done(); _ = sched.Run(ctx) }()
+		go func() { defer wg.Done(); _ = events.Run(ctx) }()
 		mux := http.NewServeMux()
-		deps := openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Hub: hub, BidRate: 1000, BidBurst: 1000}}
+		deps := openapi.Deps{Store: store, Transfer: openapi.Transfer{Rules: rules, Hub: hub, Events: events, BidRate: 1000, BidBurst: 1000,
+			// A loaded test machine may not run a stream for a while: its
+			// writes get longer than production's 250 ms.
+			Streams: openapi.StreamLimits{WriteTimeout: 10 * time.Second}}}
 		for _, o := range opts {
 			o(&deps)
 		}
 		openapi.New(mux, deps)
+		x.events = append(x.events, deps.Transfer.Events)
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		x.urls = append(x.urls, srv.URL)
@@ -206,7 +240,20 @@ func readEvents(ctx context.Context, t *testing.T, url, lastID string, out chan<
 		t.Errorf("event stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 		return
 	}
-	sc := bufio.NewScanner(res.Body)
+	scanEvents(res.Body, func(ev sseEvent) bool {
+		select {
+		case out <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+}
+
+// scanEvents parses Server-Sent Events from r, handing each to f until it
+// returns false or r ends.
+func scanEvents(r io.Reader, f func(sseEvent) bool) {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var ev sseEvent
 	for sc.Scan() {
@@ -220,9 +267,7 @@ func readEvents(ctx context.Context, t *testing.T, url, lastID string, out chan<
 			ev.raw = line[6:]
 			_ = json.Unmarshal([]byte(ev.raw), &ev.data)
 		case line == "" && ev.kind != "":
-			select {
-			case out <- ev:
-			case <-ctx.Done():
+			if !f(ev) {
 				return
 			}
 			ev = sseEvent{}
@@ -466,6 +511,11 @@ func TestDrill(t *testing.T) {
 	cancel()
 	seen := map[string]int{}
 	var lastID int64
+	if ev := <-events; ev.kind != "snapshot" || ev.id < 1 {
+		t.Errorf("a new stream starts with %s %d, want the snapshot", ev.kind, ev.id)
+	} else {
+		lastID = ev.id
+	}
 	for len(events) > 0 {
 		ev := <-events
 		seen[ev.kind]++

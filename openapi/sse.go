@@ -3,9 +3,11 @@ package openapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -54,11 +56,97 @@ func eventOut(e registry.AuditEntry, r auction.Viewer, p auction.Phase) (SaleEve
 	return SaleEvent{Seq: e.Seq, Kind: e.Kind, At: e.At, Actor: view.Actor, Data: view.Data}, view.Level, true
 }
 
+// streamView is what decides how an event reads for a subscriber: its role
+// and, for a bidder taking part in the sale, its own identity. Subscribers
+// with equal views are handed the same bytes, encoded once per event.
+type streamView struct {
+	role   string // public, bidder, planner, bureau
+	bidder int64  // the bidder's own id when it takes part in the sale
+}
+
+// streamViewOf is the caller's view of sale sl. A bidder that is not a
+// participant reads as the public does; a bidder that applies while
+// connected keeps that view until it reconnects (it sees less, never more).
+func streamViewOf(v viewer, sl registry.Sale) streamView {
+	switch r := v.reader(); r.Audience {
+	case auction.AudienceBureau:
+		return streamView{role: registry.RoleBureau}
+	case auction.AudiencePlanner:
+		return streamView{role: registry.RolePlanner}
+	case auction.AudienceBidder:
+		if _, ok := sl.Machine.Participant(r.Bidder); ok {
+			return streamView{role: registry.RoleBidder, bidder: v.bidder}
+		}
+	}
+	return streamView{role: "public"}
+}
+
+func (sv streamView) key() string {
+	if sv.bidder != 0 {
+		return sv.role + ":" + strconv.FormatInt(sv.bidder, 10)
+	}
+	return sv.role
+}
+
+// reader is the view as auction.Visible knows readers.
+func (sv streamView) reader() auction.Viewer {
+	switch sv.role {
+	case registry.RoleBureau:
+		return auction.Viewer{Audience: auction.AudienceBureau}
+	case registry.RolePlanner:
+		return auction.Viewer{Audience: auction.AudiencePlanner}
+	case registry.RoleBidder:
+		return auction.Viewer{Audience: auction.AudienceBidder, Bidder: registry.BidderKey(sv.bidder)}
+	}
+	return auction.Viewer{Audience: auction.AudiencePublic}
+}
+
+// frame encodes one audit entry as a Server-Sent Event for this view in
+// phase p. auction.Visible decides what the view sees; nil hides the entry
+// from the view.
+func (sv streamView) frame(e registry.AuditEntry, p auction.Phase) []byte {
+	ev, _, ok := eventOut(e, sv.reader(), p)
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil
+	}
+	return fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, b)
+}
+
+func (sv streamView) registryView() registry.View {
+	return registry.View{Key: sv.key(), Encode: sv.frame}
+}
+
+// eventsIn is the input of the event stream; Resolve records the client's
+// address and whether it asked to resume.
+type eventsIn struct {
+	ID          int64 `path:"id" minimum:"1"`
+	LastEventID int64 `header:"Last-Event-ID" minimum:"0" doc:"Resume after this audit sequence number"`
+	After       int64 `query:"after" minimum:"0" doc:"Same as Last-Event-ID, for clients that cannot set headers"`
+
+	addr   string
+	resume bool
+}
+
+// Resolve implements huma.Resolver.
+func (in *eventsIn) Resolve(ctx huma.Context) []error {
+	in.addr = ctx.RemoteAddr()
+	in.resume = ctx.Header("Last-Event-ID") != "" || ctx.Query("after") != ""
+	return nil
+}
+
 func (s *server) registerEvents(api huma.API) {
-	type eventsIn struct {
-		ID          int64 `path:"id" minimum:"1"`
-		LastEventID int64 `header:"Last-Event-ID" minimum:"0" doc:"Resume after this audit sequence number"`
-		After       int64 `query:"after" minimum:"0" doc:"Same as Last-Event-ID, for clients that cannot set headers"`
+	if s.xfer.events == nil {
+		s.xfer.events = registry.NewEvents(s.store, s.xfer.hub, registry.EventsConfig{Log: s.log})
+	}
+	if s.met != nil {
+		for _, c := range s.xfer.streams.collectors(s.xfer.events) {
+			// A Metrics shared by several servers (tests) keeps the first.
+			_ = s.met.registry.Register(c)
+		}
 	}
 	register(api, huma.Operation{
 		OperationID: "stream-sale-events",
@@ -66,31 +154,54 @@ func (s *server) registerEvents(api huma.API) {
 		Path:        "/api/v1/sales/{id}/events",
 		Summary:     "Live events of a sale (Server-Sent Events)",
 		Description: "Every change of the sale as it happens, in any server process: bids with their paddle numbers, countdown restarts, the listing's close, timed bidding, the close and what follows. " +
-			"Each message's id is the sale's audit sequence; reconnect with Last-Event-ID to resume without a gap. Bidder identities are shown to the bureau only.",
+			"Each message's id is the sale's audit sequence. A new stream starts with a `snapshot` event: the sale as the caller may see it (`SaleOut`), whose id is the audit sequence it reflects; " +
+			"a stream resumed with Last-Event-ID (or `after`) replays what followed that id instead, up to the replay bound (2,048 entries by default; further back it starts with the snapshot, and the whole chain is at GET /api/v1/sales/{id}/audit). " +
+			"A subscriber that falls more than the server's buffer behind is disconnected and resumes the same way. Bidder identities are shown to the bureau only. " +
+			"Streams are limited per client address (429) and per server process (503).",
 		Tags:   []string{"sales"},
-		Errors: []int{http.StatusNotFound},
+		Errors: []int{http.StatusNotFound, http.StatusTooManyRequests, http.StatusServiceUnavailable},
 		Responses: map[string]*huma.Response{"200": {
-			Description: "An event stream: `id: <seq>`, `event: <kind>`, `data: <SaleEvent JSON>`",
+			Description: "An event stream: `id: <seq>`, `event: <kind>`, `data: <SaleEvent JSON>`; first `event: snapshot` with `data: <SaleOut JSON>` unless resumed",
 			Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeString}}},
 		}},
 	}, public, func(ctx context.Context, in *eventsIn) (*huma.StreamResponse, error) {
-		sl, v, err := s.visibleSale(ctx, in.ID)
+		release, err := s.xfer.streams.acquire(in.addr)
 		if err != nil {
 			return nil, err
 		}
+		sl, v, err := s.visibleSale(ctx, in.ID)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		sv := streamViewOf(v, sl)
 		after := max(in.LastEventID, in.After)
+		var snapshot []byte
+		if !in.resume || after > sl.AuditSeq || sl.AuditSeq-after > int64(s.xfer.events.Config().Replay) {
+			after = sl.AuditSeq
+			b, err := json.Marshal(saleOut(sl, v, time.Now()))
+			if err != nil {
+				release()
+				return nil, err
+			}
+			snapshot = fmt.Appendf(nil, "id: %d\nevent: snapshot\ndata: %s\n\n", sl.AuditSeq, b)
+		}
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
-			s.stream(hctx, in.ID, after, v.reader(), auction.PhaseOf(sl.Machine))
+			defer release()
+			snap := snapshot
+			snapshot = nil // not held for the life of the stream
+			s.stream(hctx, in.ID, after, sv, snap)
 		}}, nil
 	})
 }
 
-// stream sends the sale's audit entries after `after` and then every new
-// one, woken by the hub (or a poll when there is none), until the client
-// leaves or the process drains. Each entry is sent as reader r may see it,
-// with the phase moved on by the entries themselves (the close opens sealed
-// bids); an entry r may not see is not sent.
-func (s *server) stream(hctx huma.Context, id, after int64, r auction.Viewer, phase auction.Phase) {
+// streamBatch is how many events one write carries at most.
+const streamBatch = 256
+
+// stream sends the snapshot, if any, and then every entry after `after` as
+// the process's fan-out hands it over, until the client leaves, falls too
+// far behind, or the process drains.
+func (s *server) stream(hctx huma.Context, id, after int64, sv streamView, snapshot []byte) {
 	ctx := hctx.Context()
 	hctx.SetHeader("Content-Type", "text/event-stream")
 	hctx.SetHeader("Cache-Control", "no-cache")
@@ -98,62 +209,73 @@ func (s *server) stream(hctx huma.Context, id, after int64, r auction.Viewer, ph
 	hctx.SetStatus(http.StatusOK)
 	w := hctx.BodyWriter()
 	rc := http.NewResponseController(responseWriterOf(w))
-	var wake <-chan struct{}
-	poll := time.Second
-	if s.xfer.hub != nil {
-		c, stop := s.xfer.hub.Subscribe(id)
-		defer stop()
-		wake, poll = c, 15*time.Second
-	}
-	if _, err := io.WriteString(w, "retry: 2000\n\n"); err != nil {
+	// The server's ReadTimeout would end the stream (its deadline stays on
+	// the connection and the background read cancels the request).
+	_ = rc.SetReadDeadline(time.Time{})
+	sub, err := s.xfer.events.Subscribe(id, after, sv.registryView(), func() {
+		// Cut off: end a write blocked on a stalled client now.
+		_ = rc.SetWriteDeadline(time.Now())
+	})
+	if err != nil {
 		return
 	}
-	_ = rc.Flush()
+	defer sub.Close()
+	st := s.xfer.streams
+	write := func(frames ...[]byte) bool {
+		st.slots <- struct{}{}
+		defer func() { <-st.slots }()
+		for _, f := range frames {
+			// The deadline is for each frame: a batch may be larger than
+			// the socket takes at once from a client that does read.
+			_ = rc.SetWriteDeadline(time.Now().Add(st.writeTimeout))
+			if _, err := w.Write(f); err != nil {
+				return false
+			}
+		}
+		return rc.Flush() == nil
+	}
+	if !write([]byte("retry: 2000\n\n"), snapshot) {
+		return
+	}
+	snapshot = nil
+	keepAlive := time.NewTimer(streamKeepAlive)
+	defer keepAlive.Stop()
+	var frames [][]byte
 	for {
-		entries, err := s.store.AuditEntries(ctx, id, after, 500)
+		var wait <-chan struct{}
+		frames, wait, err = sub.Next(ctx, frames[:0], streamBatch)
 		if err != nil {
-			if ctx.Err() == nil {
+			// A subscriber cut off (registry.ErrLagged) resumes with
+			// Last-Event-ID; the fan-out counts it.
+			if !errors.Is(err, registry.ErrLagged) && !errors.Is(err, registry.ErrEventsClosed) && ctx.Err() == nil {
 				s.log.Error("event stream", "sale", id, "err", err)
 			}
 			return
 		}
-		for _, e := range entries {
-			phase = phase.Next(e.Kind, e.Data)
-			after = e.Seq
-			ev, _, ok := eventOut(e, r, phase)
-			if !ok {
-				continue
-			}
-			b, _ := json.Marshal(ev)
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, b); err != nil {
+		if len(frames) > 0 {
+			if !write(frames...) {
 				return
 			}
+			keepAlive.Reset(streamKeepAlive)
 		}
-		if len(entries) == 500 {
-			continue
-		}
-		if len(entries) == 0 {
-			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
-				return
-			}
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		t := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
 		case <-s.life.Done():
-			t.Stop()
 			return
-		case <-wake:
-			t.Stop()
-		case <-t.C:
+		case <-wait:
+		case <-keepAlive.C:
+			if !write([]byte(": keep-alive\n\n")) {
+				return
+			}
+			keepAlive.Reset(streamKeepAlive)
 		}
 	}
 }
+
+// streamKeepAlive is how long a stream may stay silent: proxies close idle
+// connections.
+const streamKeepAlive = 15 * time.Second
 
 // responseWriterOf lets http.ResponseController find the flusher behind
 // huma's body writer.

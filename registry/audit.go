@@ -167,12 +167,7 @@ func (s *Store) AuditEntries(ctx context.Context, saleID, after int64, limit int
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+`
-		FROM audit_event WHERE sale_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, saleID, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("registry: audit entries of sale %d: %w", saleID, err)
-	}
-	out, err := pgx.CollectRows(rows, scanEntry)
+	out, err := s.queryEntries(ctx, `WHERE sale_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, saleID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("registry: audit entries of sale %d: %w", saleID, err)
 	}
@@ -180,6 +175,17 @@ func (s *Store) AuditEntries(ctx context.Context, saleID, after int64, limit int
 }
 
 const entryColumns = `sale_id, seq, kind, at, recorded_at, actor, data::text, prev_hash, hash, salt`
+
+// queryEntries reads the audit entries that the rest of a statement
+// (`WHERE …`) selects.
+func (s *Store) queryEntries(ctx context.Context, where string, args ...any) ([]AuditEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+`
+		FROM audit_event `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanEntry)
+}
 
 func scanEntry(row pgx.CollectableRow) (AuditEntry, error) {
 	var e AuditEntry

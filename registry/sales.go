@@ -524,24 +524,24 @@ func wakesScheduler(evs []auction.Event) bool {
 // round trip and a transaction for a nudge, and the caller (holding the
 // sale's gate in openapi) returns at once.
 func (s *Store) notify(_ context.Context, saleID, seq int64, deadline bool) {
-	v, _ := notifiers.LoadOrStore(s, &notifier{pool: s.pool, pending: map[int64]int64{}})
-	v.(*notifier).add(saleID, seq, deadline)
+	s.notes.add(saleID, seq, deadline)
 }
-
-// notifiers holds each Store's notifier. Store is declared elsewhere and
-// this keeps the coalescing beside notify; an idle notifier has no
-// goroutine, so a Store dropped by a test costs one small map entry.
-var notifiers sync.Map // *Store → *notifier
 
 // notifyGather is how long queued notifications wait to be sent together.
 const notifyGather = 20 * time.Millisecond
 
+// notifier is a store's queue of notifications; an idle one has no
+// goroutine.
 type notifier struct {
 	pool     *pgxpool.Pool
 	mu       sync.Mutex
 	pending  map[int64]int64 // sale → latest audit seq
 	deadline bool
 	running  bool
+}
+
+func newNotifier(pool *pgxpool.Pool) *notifier {
+	return &notifier{pool: pool, pending: map[int64]int64{}}
 }
 
 func (n *notifier) add(saleID, seq int64, deadline bool) {

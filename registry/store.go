@@ -42,11 +42,14 @@ type Store struct {
 	replica  *replica
 	machines *machineCache
 	audit    *auditCache
+	// notes gathers the change notifications of committed transactions
+	// (see notify).
+	notes *notifier
 }
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, machines: &machineCache{}, audit: newAuditCache()}
+	return &Store{pool: pool, machines: &machineCache{}, audit: newAuditCache(), notes: newNotifier(pool)}
 }
 
 // Pool exposes the pool for health checks.

@@ -361,6 +361,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	workers := fs.Int("c", 64, "concurrent clients")
 	out := fs.String("out", "receipts.jsonl", "receipts of accepted bids")
 	label := fs.String("label", "api", "label of the result line")
+	rate := fs.Float64("rate", 0, "bids per second in all, sent open loop at a fixed pace; 0: as fast as the clients go (closed loop)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -383,6 +384,25 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	var base int64
 	for _, s := range p.Sales {
 		base = max(base, s.High)
+	}
+	// With -rate, a pacer hands out one ticket per bid at the fixed rate;
+	// a client sends only with a ticket, so the rate does not follow the
+	// server's speed.
+	var tickets chan struct{}
+	if *rate > 0 {
+		tickets = make(chan struct{}, *workers)
+		go func() {
+			every := time.Duration(float64(time.Second) / *rate)
+			next := time.Now()
+			for time.Now().Before(end) {
+				next = next.Add(every)
+				time.Sleep(time.Until(next))
+				select {
+				case tickets <- struct{}{}:
+				default: // every client is busy: the bid is not sent
+				}
+			}
+		}()
 	}
 	var wg sync.WaitGroup
 	for wk := range *workers {
@@ -423,6 +443,13 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 				}
 				// Most bidders press 加价 (raise by one increment, priced
 				// under the lock); some state an amount.
+				if tickets != nil {
+					select {
+					case <-tickets:
+					case <-time.After(time.Until(end)):
+						return
+					}
+				}
 				body := `{"raise":1}`
 				if rand.IntN(4) == 0 {
 					body = fmt.Sprintf(`{"amount":%d}`, amount)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +28,7 @@ type serveCmd struct {
 	BasemapURL      string        `name:"basemap-url" env:"MINERIGHTS_BASEMAP_URL" help:"XYZ raster tile URL ({z}/{x}/{y}) the web map offers as a base map (off by default; empty: nothing is fetched from another host)."`
 	BasemapAttrib   string        `name:"basemap-attribution" env:"MINERIGHTS_BASEMAP_ATTRIBUTION" help:"Attribution shown with the base map."`
 	transferFlags
+	streamFlags
 }
 
 // openPool connects to the database named by --database-url.
@@ -98,10 +100,19 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		go store.MonitorReplica(ctx, time.Second)
 	}
 	life := openapi.NewLifecycle()
-	xfer, err := c.transfer(ctx, store, g)
+	// Background work (notification hub, scheduler, event fan-out) stops
+	// with ctx; the process exits only after it has.
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	bgctx, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	xfer, err := c.transfer(bgctx, store, g, &bg)
 	if err != nil {
 		return err
 	}
+	events, limits := c.events(store, xfer.Hub, g.log)
+	bg.Go(func() { _ = events.Run(bgctx) })
+	xfer.Events, xfer.Streams = events, limits
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"minerights/auction"
@@ -71,7 +72,7 @@ func calendarFiles(dir string) (registry.CalendarFiles, error) {
 
 // transfer loads the rules and the calendar and starts what makes time move
 // in this process: the notification hub and the scheduler.
-func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *globals) (openapi.Transfer, error) {
+func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *globals, bg *sync.WaitGroup) (openapi.Transfer, error) {
 	rules, err := loadRules(c.Rules)
 	if err != nil {
 		return openapi.Transfer{}, err
@@ -81,17 +82,17 @@ func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *
 		return openapi.Transfer{}, err
 	}
 	hub := registry.NewHub(store, g.log)
-	go func() {
+	bg.Go(func() {
 		if err := hub.Run(ctx); err != nil {
 			g.log.Error("notification hub stopped", "err", err)
 		}
-	}()
+	})
 	sched := &registry.Scheduler{Store: store, Hub: hub, Log: g.log, CheckpointEvery: c.CheckpointEvery}
-	go func() {
+	bg.Go(func() {
 		if err := sched.Run(ctx); err != nil {
 			g.log.Error("scheduler stopped", "err", err)
 		}
-	}()
+	})
 	g.log.Info("transfer", "rules", rules.Name, "calendar_file_years", cal.Years())
 	warnMissingCalendars(ctx, store, cal, g.log, time.Now())
 	return openapi.Transfer{Rules: rules, Calendars: cal, Hub: hub, BidRate: c.BidRate, BidBurst: c.BidBurst}, nil
