@@ -87,7 +87,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 		s.log = slog.Default()
 	}
 	s.xfer = newTransfer(d.Transfer)
-	api.UseMiddleware(s.authenticate(api))
+	api.UseMiddleware(s.authenticate(api), checkBody(api))
 	s.registerService(api)
 	s.registerParcels(api)
 	s.registerCompliance(api)

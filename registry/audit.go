@@ -144,7 +144,7 @@ func (s *Store) AuditEntries(ctx context.Context, saleID, after int64, limit int
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	rows, err := s.pool.Query(ctx, `SELECT sale_id, seq, kind, at, recorded_at, actor, data::text, prev_hash, hash
+	rows, err := s.db(ctx).Query(ctx, `SELECT sale_id, seq, kind, at, recorded_at, actor, data::text, prev_hash, hash
 		FROM audit_event WHERE sale_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, saleID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("registry: audit entries of sale %d: %w", saleID, err)
@@ -251,7 +251,7 @@ func (s *Store) WriteCheckpoint(ctx context.Context) (bool, error) {
 
 // Checkpoints returns the latest checkpoints, newest first.
 func (s *Store) Checkpoints(ctx context.Context, limit int) ([]Checkpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint ORDER BY id DESC LIMIT $1`, limit)
+	rows, err := s.db(ctx).Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("registry: checkpoints: %w", err)
 	}
@@ -316,7 +316,7 @@ func (s *Store) VerifyAudit(ctx context.Context, saleID int64) (AuditReport, err
 		q = `SELECT id FROM sale WHERE id = $1`
 		args = append(args, saleID)
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.db(ctx).Query(ctx, q, args...)
 	if err == nil {
 		ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 	}
@@ -404,7 +404,7 @@ func (s *Store) verifySale(ctx context.Context, id int64) (SaleAudit, AuditEntry
 	var rowSeq int64
 	var rowHead []byte
 	var machine []byte
-	if err := s.pool.QueryRow(ctx, `SELECT audit_seq, audit_head, machine::text FROM sale WHERE id = $1`, id).Scan(&rowSeq, &rowHead, &machine); err != nil {
+	if err := s.db(ctx).QueryRow(ctx, `SELECT audit_seq, audit_head, machine::text FROM sale WHERE id = $1`, id).Scan(&rowSeq, &rowHead, &machine); err != nil {
 		return sa, last, nil, fmt.Errorf("registry: verify sale %d: %w", id, mapErr(err))
 	}
 	if rowSeq != sa.Entries || !bytes.Equal(rowHead, prev) {
@@ -416,7 +416,7 @@ func (s *Store) verifySale(ctx context.Context, id int64) (SaleAudit, AuditEntry
 	}
 
 	// The bids in the log are the bids in the bid table.
-	rows, err := s.pool.Query(ctx, `SELECT seq, bidder_id, paddle, amount_yuan FROM bid WHERE sale_id = $1 ORDER BY seq`, id)
+	rows, err := s.db(ctx).Query(ctx, `SELECT seq, bidder_id, paddle, amount_yuan FROM bid WHERE sale_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return sa, last, nil, fmt.Errorf("registry: verify sale %d: %w", id, err)
 	}
@@ -498,7 +498,7 @@ func describe(o auction.Outcome) string {
 }
 
 func (s *Store) verifyCheckpoints(ctx context.Context) (int, []AuditProblem, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint ORDER BY id`)
+	rows, err := s.db(ctx).Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint ORDER BY id`)
 	if err != nil {
 		return 0, nil, fmt.Errorf("registry: verify checkpoints: %w", err)
 	}
@@ -519,7 +519,7 @@ func (s *Store) verifyCheckpoints(ctx context.Context) (int, []AuditProblem, err
 		prev = c.Hash
 		for _, hd := range c.Heads {
 			var got []byte
-			err := s.pool.QueryRow(ctx, `SELECT hash FROM audit_event WHERE sale_id = $1 AND seq = $2`, hd.SaleID, hd.Seq).Scan(&got)
+			err := s.db(ctx).QueryRow(ctx, `SELECT hash FROM audit_event WHERE sale_id = $1 AND seq = $2`, hd.SaleID, hd.Seq).Scan(&got)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 				return 0, nil, fmt.Errorf("registry: verify checkpoints: %w", err)
 			}

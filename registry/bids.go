@@ -29,6 +29,27 @@ type BidRequest struct {
 	// Key is the Idempotency-Key; empty for none.
 	Key   string
 	Actor string
+	// ReceivedAt is the database clock when the request arrived (Store.Now,
+	// read before the bid waited for anything); zero means now. The bid is
+	// judged at ReceivedAt, or at the sale's last action when that is later,
+	// so that a bid which arrived before the deadline stays timely however
+	// long it then waited for the pool, its turn or the row lock. The
+	// scheduler's close grace (Scheduler.Grace) bounds how late that may be.
+	ReceivedAt time.Time
+}
+
+// judgedAt is the time a bid is judged at: its arrival when it is earlier
+// than now (the database clock under the lock), but never before the sale's
+// last action, which the state machine refuses as a clock skew (a bid that
+// arrived earlier but reached the lock after another is judged after it).
+func (r BidRequest) judgedAt(now, last time.Time) time.Time {
+	if r.ReceivedAt.IsZero() || !r.ReceivedAt.Before(now) {
+		return now
+	}
+	if r.ReceivedAt.Before(last) {
+		return last
+	}
+	return r.ReceivedAt
 }
 
 // Receipt is what an accepted bid gets back: the database's time of
@@ -174,7 +195,7 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 			}
 			amount = l.m.MinNextBid() + int64(r.Raise-1)*l.m.Terms.Increment
 		}
-		return l.m.Bid(l.now, auction.Bid{Bidder: bidder, Amount: amount})
+		return l.m.Bid(r.judgedAt(l.now, l.m.LastAction), auction.Bid{Bidder: bidder, Amount: amount})
 	}
 	next, evs, err := decide()
 	plain := err == nil && plainBid(l.m, next, evs)
@@ -302,7 +323,7 @@ func scanReceiptInto(row pgx.Row, rc *Receipt, more ...any) error {
 // Bids returns a sale's accepted bids in order: the receipts, with the
 // bidder of each (BidderID) for the caller to hide as the reader requires.
 func (s *Store) Bids(ctx context.Context, saleID int64) ([]Receipt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+bidColumns+` FROM bid WHERE sale_id = $1 ORDER BY seq`, saleID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+bidColumns+` FROM bid WHERE sale_id = $1 ORDER BY seq`, saleID)
 	if err != nil {
 		return nil, fmt.Errorf("registry: bids of sale %d: %w", saleID, err)
 	}

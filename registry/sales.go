@@ -86,7 +86,7 @@ func (s *Store) CreateBidder(ctx context.Context, in BidderInput) (Bidder, error
 // GetBidder returns a bidder.
 func (s *Store) GetBidder(ctx context.Context, id int64) (Bidder, error) {
 	var b Bidder
-	err := s.pool.QueryRow(ctx, `SELECT id, name, credit_code, contact, created_at FROM bidder WHERE id = $1`, id).
+	err := s.db(ctx).QueryRow(ctx, `SELECT id, name, credit_code, contact, created_at FROM bidder WHERE id = $1`, id).
 		Scan(&b.ID, &b.Name, &b.CreditCode, &b.Contact, &b.CreatedAt)
 	if err != nil {
 		return b, fmt.Errorf("registry: get bidder %d: %w", id, mapErr(err))
@@ -731,11 +731,11 @@ func scanSale(row pgx.Row) (Sale, error) {
 
 // GetSale returns a sale with the names of its participants.
 func (s *Store) GetSale(ctx context.Context, id int64) (Sale, error) {
-	sl, err := scanSale(s.pool.QueryRow(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id WHERE s.id = $1`, id))
+	sl, err := scanSale(s.db(ctx).QueryRow(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id WHERE s.id = $1`, id))
 	if err != nil {
 		return sl, fmt.Errorf("registry: get sale %d: %w", id, mapErr(err))
 	}
-	rows, err := s.pool.Query(ctx, `SELECT b.id, b.name, b.credit_code, b.contact, b.created_at
+	rows, err := s.db(ctx).Query(ctx, `SELECT b.id, b.name, b.credit_code, b.contact, b.created_at
 		FROM sale_participant sp JOIN bidder b ON b.id = sp.bidder_id WHERE sp.sale_id = $1`, id)
 	if err != nil {
 		return sl, fmt.Errorf("registry: get sale %d: %w", id, err)
@@ -777,10 +777,10 @@ func (s *Store) ListSales(ctx context.Context, f SaleFilter) ([]Sale, int, error
 		limit = 100
 	}
 	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sale s `+cond, args...).Scan(&total); err != nil {
+	if err := s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM sale s `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("registry: list sales: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id `+cond+
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id `+cond+
 		fmt.Sprintf(` ORDER BY s.id DESC LIMIT $%d OFFSET $%d`, len(args)+1, len(args)+2), append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("registry: list sales: %w", err)
@@ -885,7 +885,7 @@ func (s *Store) AddNotice(ctx context.Context, id int64, text string, actor stri
 
 // Notices lists a sale's announcement and supplementary notices.
 func (s *Store) Notices(ctx context.Context, id int64) ([]Notice, error) {
-	rows, err := s.pool.Query(ctx, `SELECT no, kind, published_at, body::text FROM sale_notice WHERE sale_id = $1 ORDER BY no`, id)
+	rows, err := s.db(ctx).Query(ctx, `SELECT no, kind, published_at, body::text FROM sale_notice WHERE sale_id = $1 ORDER BY no`, id)
 	if err != nil {
 		return nil, fmt.Errorf("registry: notices of sale %d: %w", id, err)
 	}
@@ -1039,7 +1039,7 @@ type DepositEntry struct {
 // Deposits returns the deposit ledger of a sale, of one bidder when
 // bidderID is non-zero.
 func (s *Store) Deposits(ctx context.Context, id, bidderID int64) ([]DepositEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT bidder_id, kind, amount_yuan, at FROM deposit_entry
+	rows, err := s.db(ctx).Query(ctx, `SELECT bidder_id, kind, amount_yuan, at FROM deposit_entry
 		WHERE sale_id = $1 AND ($2 = 0 OR bidder_id = $2) ORDER BY id`, id, bidderID)
 	if err != nil {
 		return nil, fmt.Errorf("registry: deposits of sale %d: %w", id, err)
@@ -1203,20 +1203,20 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 func (s *Store) GetContract(ctx context.Context, id int64) (Contract, error) {
 	var c Contract
 	var today string
-	err := s.pool.QueryRow(ctx, `SELECT sale_id, signed_at, price_yuan, deposit_credited_yuan, schedule,
+	err := s.db(ctx).QueryRow(ctx, `SELECT sale_id, signed_at, price_yuan, deposit_credited_yuan, schedule,
 			to_char((clock_timestamp() AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD')
 		FROM sale_contract WHERE sale_id = $1`, id).Scan(&c.SaleID, &c.SignedAt, &c.Price, &c.DepositCredited, &c.Schedule, &today)
 	if err != nil {
 		return c, fmt.Errorf("registry: contract of sale %d: %w", id, mapErr(err))
 	}
-	rows, err := s.pool.Query(ctx, `SELECT no, to_char(due_date, 'YYYY-MM-DD'), amount_yuan, 0::bigint, '' FROM contract_instalment WHERE sale_id = $1 ORDER BY no`, id)
+	rows, err := s.db(ctx).Query(ctx, `SELECT no, to_char(due_date, 'YYYY-MM-DD'), amount_yuan, 0::bigint, '' FROM contract_instalment WHERE sale_id = $1 ORDER BY no`, id)
 	if err == nil {
 		c.Instalments, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Instalment])
 	}
 	if err != nil {
 		return c, fmt.Errorf("registry: contract of sale %d: %w", id, err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT amount_yuan, paid_at, reference FROM contract_payment WHERE sale_id = $1 ORDER BY id`, id)
+	rows, err = s.db(ctx).Query(ctx, `SELECT amount_yuan, paid_at, reference FROM contract_payment WHERE sale_id = $1 ORDER BY id`, id)
 	if err == nil {
 		c.Payments, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Payment])
 	}
