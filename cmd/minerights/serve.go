@@ -206,7 +206,7 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		mux.Handle("GET /metrics", metrics)
 		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		defer msrv.Close()
-		g.log.Info("metrics", "addr", "http://"+mln.Addr().String()+"/metrics")
+		g.log.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 		go func() {
 			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
