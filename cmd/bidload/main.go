@@ -20,6 +20,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +33,7 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"minerights/auction"
+	"minerights/data/gen"
 	"minerights/registry"
 )
 
@@ -353,6 +355,52 @@ type saleState struct {
 	inc    int64
 }
 
+// flood runs n anonymous clients, each from an address of its own, looping
+// GET path on the servers until stop closes; the returned function waits
+// for them and gives the count of answers by status (0: no answer). It
+// starts two seconds before it returns, so that the load is on when the
+// bids begin.
+func flood(servers []string, n int, path string, stop <-chan struct{}) func() map[int]int {
+	var mu sync.Mutex
+	counts := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Timeout: 60 * time.Second}
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("GET", servers[(i+k)%len(servers)]+path, nil)
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", 1+i/65536, (i/256)%256, i%256))
+				status := 0
+				if res, err := c.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					status = res.StatusCode
+				}
+				mu.Lock()
+				counts[status]++
+				mu.Unlock()
+				if status != http.StatusOK {
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	if n > 0 {
+		time.Sleep(2 * time.Second)
+	}
+	return func() map[int]int {
+		wg.Wait()
+		return counts
+	}
+}
+
 func run(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	urls := fs.String("urls", "http://127.0.0.1:8080", "comma-separated server base URLs; bidders are spread over them")
@@ -361,6 +409,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	workers := fs.Int("c", 64, "concurrent clients")
 	out := fs.String("out", "receipts.jsonl", "receipts of accepted bids")
 	label := fs.String("label", "api", "label of the result line")
+	floodN := fs.Int("flood", 0, "anonymous clients looping a costly public read beside the bids, each from an address of its own (X-Forwarded-For: the servers must trust this host as a proxy)")
+	floodPath := fs.String("flood-path", "/ogc/collections/stress/items?filter="+url.QueryEscape(gen.DisjointFilter(700)), "the public read of -flood")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -374,6 +424,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		states[i] = &saleState{high: s.High, holder: s.Holder, inc: s.Increment}
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers * 2}, Timeout: 30 * time.Second}
+	stopFlood := make(chan struct{})
+	floodDone := flood(servers, *floodN, *floodPath, stopFlood)
 	var mu sync.Mutex
 	var receipts []receipt
 	var lat []time.Duration
@@ -478,6 +530,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		}()
 	}
 	wg.Wait()
+	close(stopFlood)
+	floodCounts := floodDone()
 	slices.Sort(lat)
 	pct := func(q float64) float64 {
 		if len(lat) == 0 {
@@ -485,9 +539,13 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		}
 		return float64(lat[min(len(lat)-1, int(float64(len(lat))*q))].Microseconds()) / 1000
 	}
-	fmt.Fprintf(w, "%s\tsales=%d\tbidders=%d\tclients=%d\taccepted/s=%.1f\trefused/s=%.1f\terrors=%d\tp50_ms=%.2f\tp99_ms=%.2f\n",
+	fmt.Fprintf(w, "%s\tsales=%d\tbidders=%d\tclients=%d\taccepted/s=%.1f\trefused/s=%.1f\terrors=%d\tp50_ms=%.2f\tp99_ms=%.2f",
 		*label, len(p.Sales), len(p.Bidders), *workers, float64(len(receipts))/dur.Seconds(), float64(refused.Load())/dur.Seconds(),
 		failed.Load(), pct(0.50), pct(0.99))
+	if *floodN > 0 {
+		fmt.Fprintf(w, "\tflood_clients=%d\tflood_answers=%v", *floodN, floodCounts)
+	}
+	fmt.Fprintln(w)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, rc := range receipts {

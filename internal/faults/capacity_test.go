@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -40,30 +39,12 @@ func stressLayer(t *testing.T, db testdb.DB, n int) {
 	}
 }
 
-// DisjointFilter is the costly public read of issue 10: CQL2 S_DISJOINT
-// with a polygon of vertices corners around the generated layers, which no
-// index can narrow, so every feature is compared with every edge.
-func DisjointFilter(vertices int) string {
-	var sb strings.Builder
-	sb.WriteString("S_DISJOINT(geometry,POLYGON((")
-	for i := 0; i <= vertices; i++ {
-		a := 2 * math.Pi * float64(i%vertices) / float64(vertices)
-		r := 0.25 + 0.02*math.Sin(7*a)
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		fmt.Fprintf(&sb, "%.6f %.6f", 114.0+r*math.Cos(a), 32.9+r*math.Sin(a))
-	}
-	sb.WriteString(")))")
-	return sb.String()
-}
-
 // flood runs clients anonymous clients, each from an address of its own
 // (X-Forwarded-For through a trusted proxy, so that the per-client limit
 // does not hide the load), looping the S_DISJOINT read until stop closes.
 // It returns the count of answers by status.
 func flood(base string, clients int, stop <-chan struct{}) (wait func() map[int]int) {
-	path := "/ogc/collections/stress/items?filter=" + url.QueryEscape(DisjointFilter(700))
+	path := "/ogc/collections/stress/items?filter=" + url.QueryEscape(gen.DisjointFilter(700))
 	var mu sync.Mutex
 	counts := map[int]int{}
 	var wg sync.WaitGroup
