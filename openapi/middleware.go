@@ -222,7 +222,10 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 			level := slog.LevelInfo
-			if code >= 500 {
+			switch {
+			case code == http.StatusServiceUnavailable:
+				level = slog.LevelWarn // shed load or a database away: said to the client, not a fault here
+			case code >= 500:
 				level = slog.LevelError
 			}
 			log.LogAttrs(r.Context(), level, "request",

@@ -3,7 +3,7 @@
 # two `minerights serve` processes on one database, for two workloads:
 #   hot:   one sale in timed bidding, 64 concurrent bidders;
 #   round: 1,000 sales in timed bidding at once, 2,000 bidders spread over them;
-#   flood: one sale, 8 bidders, bid latency without and then with 20
+#   flood: one sale, 64 bidders on 8 clients, bid latency without and then with 20
 #          anonymous clients looping a CQL2 S_DISJOINT read (a 700-vertex
 #          polygon) over a 20,000-feature layer (no pgbench for this one).
 # Then the consistency check (every 2xx receipt in the database exactly
@@ -78,7 +78,7 @@ for wl in $WORKLOADS; do
 	case $wl in
 	hot) sales=1; bidders=64; clients=64 ;;
 	round) sales=$ROUND_SALES; bidders=$ROUND_BIDDERS; clients=64 ;;
-	flood) sales=1; bidders=8; clients=8 ;;
+	flood) sales=1; bidders=64; clients=8 ;;
 	*) echo "unknown workload $wl" >&2; exit 2 ;;
 	esac
 	db="minerights_bids_$wl"

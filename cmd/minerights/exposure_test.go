@@ -8,11 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"minerights/data/gen"
 	"minerights/internal/testdb"
 )
 
@@ -169,5 +171,35 @@ func TestAnonymousBodyTimeout(t *testing.T) {
 	}
 	if held := time.Since(start); held > 10*time.Second {
 		t.Fatalf("the stalled anonymous body held the connection %v", held)
+	}
+}
+
+// TestPublicStatementTimeout (issue 10, finding 3): an anonymous query
+// that outlasts the public pool's statement timeout is a 503 problem that
+// says how to narrow it, never a 500; the same read with a token runs on
+// the bid pool, which has no such timeout, and anonymous reads never take
+// it.
+func TestPublicStatementTimeout(t *testing.T) {
+	db := testdb.Seeded(t)
+	bureau, err := db.Store.CreateToken(context.Background(), "bureau", "登记科", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, logs := startServe(t, db, "--public-statement-timeout", "1ms")
+	path := "/ogc/collections/counties/items?filter=" + url.QueryEscape(gen.DisjointFilter(700))
+	res, b := get(t, base+path)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(b), "缩小范围") || !strings.Contains(res.Header.Get("Content-Type"), "problem+json") {
+		t.Fatalf("anonymous costly read: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), b)
+	}
+	res, b = get(t, base+path, "Authorization", "Bearer "+bureau)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the same read with a token: %d %s", res.StatusCode, b)
+	}
+	if res, _ := get(t, base+"/readyz"); res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %d", res.StatusCode)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("errors logged:\n%s", logs.String())
 	}
 }
