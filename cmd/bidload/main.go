@@ -436,6 +436,9 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	for _, s := range p.Sales {
 		base = max(base, s.High)
 	}
+	// Keys are unique to this run, so that a second run on the same plan
+	// (the flood workload's) makes new bids instead of replaying the first's.
+	runID := fmt.Sprintf("%x", rand.Uint64())
 	var wg sync.WaitGroup
 	for wk := range *workers {
 		wg.Add(1)
@@ -482,7 +485,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 				req, _ := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("%s/api/v1/sales/%d/bids", servers[int(bd.ID)%len(servers)], p.Sales[bd.Sale].ID), strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+bd.Token)
-				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d-%d", bd.ID, wk, n))
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%s-%d-%d-%d", runID, bd.ID, wk, n))
 				t := time.Now()
 				res, err := client.Do(req)
 				if err != nil {
