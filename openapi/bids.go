@@ -162,12 +162,6 @@ func (s *server) registerBids(api huma.API) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}, roles(registry.RoleBidder), func(ctx context.Context, in *bidIn) (*bidOut, error) {
-		// The arrival time, by the database clock, before the bid waits
-		// for anything: the bid is judged at it (docs/transfer.md, timely bids).
-		arrived, err := s.store.Now(ctx)
-		if err != nil {
-			return nil, err
-		}
 		id, actor, err := bidderOf(ctx)
 		if err != nil {
 			return nil, err
@@ -200,7 +194,8 @@ func (s *server) registerBids(api huma.API) {
 		defer exit()
 		rc, replayed, err := s.store.PlaceBid(ctx, registry.BidRequest{
 			SaleID: in.ID, BidderID: id, Amount: in.Body.Amount, Raise: in.Body.Raise, Key: in.IdempotencyKey, Actor: actor,
-			ReceivedAt: arrived,
+			// The bid is judged at its arrival (docs/transfer.md, timely bids).
+			Arrived: arrivedAt(ctx),
 		})
 		if err != nil {
 			var re *auction.RuleError

@@ -81,6 +81,17 @@ func (m *Metrics) Handler() http.Handler {
 
 type requestIDKey struct{}
 
+type arrivalKey struct{}
+
+// arrivedAt is when the request reached the process (Wrap's first
+// instruction), by the monotonic clock; now when Wrap did not run.
+func arrivedAt(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(arrivalKey{}).(time.Time); ok {
+		return t
+	}
+	return time.Now()
+}
+
 // RequestID returns the request id of ctx, or "".
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
@@ -193,7 +204,8 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			id = newID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		r = r.WithContext(context.WithValue(ctx, arrivalKey{}, start))
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}

@@ -29,27 +29,40 @@ type BidRequest struct {
 	// Key is the Idempotency-Key; empty for none.
 	Key   string
 	Actor string
-	// ReceivedAt is the database clock when the request arrived (Store.Now,
-	// read before the bid waited for anything); zero means now. The bid is
-	// judged at ReceivedAt, or at the sale's last action when that is later,
-	// so that a bid which arrived before the deadline stays timely however
-	// long it then waited for the pool, its turn or the row lock. The
+	// Arrived is when the request reached this process, by its monotonic
+	// clock (time.Now()); zero means now. Its time by the database clock is
+	// the clock_timestamp() read under the lock minus how long this process
+	// held the bid before sending the lock statement (the wait for its turn,
+	// a connection, the CPU). The bid is judged at that time, or at the
+	// sale's last action when that is later, so that a bid which arrived
+	// before the deadline stays timely however long it then waited. The
 	// scheduler's close grace (Scheduler.Grace) bounds how late that may be.
-	ReceivedAt time.Time
+	Arrived time.Time
 }
 
-// judgedAt is the time a bid is judged at: its arrival when it is earlier
-// than now (the database clock under the lock), but never before the sale's
-// last action, which the state machine refuses as a clock skew (a bid that
-// arrived earlier but reached the lock after another is judged after it).
-func (r BidRequest) judgedAt(now, last time.Time) time.Time {
-	if r.ReceivedAt.IsZero() || !r.ReceivedAt.Before(now) {
+// receivedAt is the database time of the bid's arrival: now, the database
+// clock read under the lock, minus how long this process held the bid
+// before it sent the lock statement at sent. Zero without an arrival.
+func (r BidRequest) receivedAt(now, sent time.Time) time.Time {
+	if r.Arrived.IsZero() {
+		return time.Time{}
+	}
+	return now.Add(-max(0, sent.Sub(r.Arrived)))
+}
+
+// judgedAt is the time a bid is judged at: its arrival (received) when it
+// is earlier than now, the database clock under the lock, but never before
+// the sale's last action, which the state machine refuses as a clock skew
+// (a bid that arrived earlier but reached the lock after another is judged
+// after it).
+func judgedAt(received, now, last time.Time) time.Time {
+	if received.IsZero() || !received.Before(now) {
 		return now
 	}
-	if r.ReceivedAt.Before(last) {
+	if received.Before(last) {
 		return last
 	}
-	return r.ReceivedAt
+	return received
 }
 
 // Receipt is what an accepted bid gets back: the database's time of
@@ -149,6 +162,7 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 			return err
 		}
 	})
+	sent := time.Now()
 	br := conn.SendBatch(ctx, b)
 	_, err = br.Exec()
 	var l *locked
@@ -195,7 +209,7 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 			}
 			amount = l.m.MinNextBid() + int64(r.Raise-1)*l.m.Terms.Increment
 		}
-		return l.m.Bid(r.judgedAt(l.now, l.m.LastAction), auction.Bid{Bidder: bidder, Amount: amount})
+		return l.m.Bid(judgedAt(r.receivedAt(l.now, sent), l.now, l.m.LastAction), auction.Bid{Bidder: bidder, Amount: amount})
 	}
 	next, evs, err := decide()
 	plain := err == nil && plainBid(l.m, next, evs)

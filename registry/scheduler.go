@@ -277,7 +277,7 @@ type Scheduler struct {
 	// Grace is how long after a deadline the scheduler waits before it
 	// acts on it, so that bids which arrived before the deadline and are
 	// still on their way to the sale's row lock are judged first, at their
-	// arrival (BidRequest.ReceivedAt). A change is still stamped with the
+	// arrival (BidRequest.Arrived). A change is still stamped with the
 	// time the rules set, not when it ran. Zero acts at the deadline.
 	Grace time.Duration
 }

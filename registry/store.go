@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -98,16 +97,6 @@ func (s *Store) db(ctx context.Context) *pgxpool.Pool {
 		return s.public
 	}
 	return s.pool
-}
-
-// Now reads the database clock on the bid pool: the time a bid arrived,
-// taken before it waits for anything (see BidRequest.ReceivedAt).
-func (s *Store) Now(ctx context.Context) (time.Time, error) {
-	var t time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&t); err != nil {
-		return t, fmt.Errorf("registry: database clock: %w", mapErr(err))
-	}
-	return t, nil
 }
 
 // Migrate applies the migrations in fsys to the database at url. tern takes
