@@ -47,7 +47,9 @@ func (r BidRequest) receivedAt(now, sent time.Time) time.Time {
 	if r.Arrived.IsZero() {
 		return time.Time{}
 	}
-	return now.Add(-max(0, sent.Sub(r.Arrived)))
+	// Microseconds, as the database stores it, so that the receipt given
+	// now and the one a retry reads back are the same.
+	return now.Add(-max(0, sent.Sub(r.Arrived))).Truncate(time.Microsecond)
 }
 
 // judgedAt is the time a bid is judged at: its arrival (received) when it
