@@ -34,6 +34,7 @@ import (
 
 	"minerights/auction"
 	"minerights/data/gen"
+	"minerights/internal/flood"
 	"minerights/registry"
 )
 
@@ -355,52 +356,6 @@ type saleState struct {
 	inc    int64
 }
 
-// flood runs n anonymous clients, each from an address of its own, looping
-// GET path on the servers until stop closes; the returned function waits
-// for them and gives the count of answers by status (0: no answer). It
-// starts two seconds before it returns, so that the load is on when the
-// bids begin.
-func flood(servers []string, n int, path string, stop <-chan struct{}) func() map[int]int {
-	var mu sync.Mutex
-	counts := map[int]int{}
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &http.Client{Timeout: 60 * time.Second}
-			for k := 0; ; k++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest("GET", servers[(i+k)%len(servers)]+path, nil)
-				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", 1+i/65536, (i/256)%256, i%256))
-				status := 0
-				if res, err := c.Do(req); err == nil {
-					_, _ = io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					status = res.StatusCode
-				}
-				mu.Lock()
-				counts[status]++
-				mu.Unlock()
-				if status != http.StatusOK {
-					time.Sleep(100 * time.Millisecond)
-				}
-			}
-		}()
-	}
-	if n > 0 {
-		time.Sleep(2 * time.Second)
-	}
-	return func() map[int]int {
-		wg.Wait()
-		return counts
-	}
-}
-
 func run(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	urls := fs.String("urls", "http://127.0.0.1:8080", "comma-separated server base URLs; bidders are spread over them")
@@ -425,7 +380,10 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers * 2}, Timeout: 30 * time.Second}
 	stopFlood := make(chan struct{})
-	floodDone := flood(servers, *floodN, *floodPath, stopFlood)
+	floodDone := flood.Run(servers, *floodN, *floodPath, stopFlood)
+	if *floodN > 0 {
+		time.Sleep(2 * time.Second) // the load is on when the bids begin
+	}
 	var mu sync.Mutex
 	var receipts []receipt
 	var lat []time.Duration

@@ -17,6 +17,7 @@ import (
 
 	"minerights/data/gen"
 	"minerights/geo"
+	"minerights/internal/flood"
 	"minerights/internal/testdb"
 	"minerights/registry"
 )
@@ -37,47 +38,6 @@ func stressLayer(t *testing.T, db testdb.DB, n int) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// flood runs clients anonymous clients, each from an address of its own
-// (X-Forwarded-For through a trusted proxy, so that the per-client limit
-// does not hide the load), looping the S_DISJOINT read until stop closes.
-// It returns the count of answers by status.
-func flood(base string, clients int, stop <-chan struct{}) (wait func() map[int]int) {
-	path := "/ogc/collections/stress/items?filter=" + url.QueryEscape(gen.DisjointFilter(700))
-	var mu sync.Mutex
-	counts := map[int]int{}
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &http.Client{Timeout: 60 * time.Second}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest("GET", base+path, nil)
-				req.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
-				res, err := c.Do(req)
-				status := 0
-				if err == nil {
-					_, _ = io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					status = res.StatusCode
-				}
-				mu.Lock()
-				counts[status]++
-				mu.Unlock()
-				if status == http.StatusTooManyRequests || status == 0 {
-					time.Sleep(100 * time.Millisecond)
-				}
-			}
-		}()
-	}
-	return func() map[int]int { wg.Wait(); return counts }
 }
 
 // TestTimelyBidsUnderPublicFlood (issue 10, finding 3): twenty anonymous
@@ -105,7 +65,7 @@ func TestTimelyBidsUnderPublicFlood(t *testing.T) {
 	path := fmt.Sprintf("/api/v1/sales/%d", sale.ID)
 
 	stop := make(chan struct{})
-	wait := flood(p.url, 20, stop)
+	wait := flood.Run([]string{p.url}, 20, "/ogc/collections/stress/items?filter="+url.QueryEscape(gen.DisjointFilter(700)), stop)
 	stopped := false
 	defer func() {
 		if !stopped {
