@@ -88,8 +88,9 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 		s.log = slog.Default()
 	}
 	s.xfer = newTransfer(d.Transfer)
-	api.UseMiddleware(s.authenticate(api))
-	api.UseMiddleware(strictJSON(api))
+	// JSON bodies get their strict reading first (duplicate keys, NUL, UTF-8, in
+	// Chinese); checkBody bounds and times every other body.
+	api.UseMiddleware(s.authenticate(api), strictJSON(api), checkBody(api))
 	s.registerService(api)
 	s.registerParcels(api)
 	s.registerCompliance(api)

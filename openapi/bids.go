@@ -194,6 +194,8 @@ func (s *server) registerBids(api huma.API) {
 		defer exit()
 		rc, replayed, err := s.store.PlaceBid(ctx, registry.BidRequest{
 			SaleID: in.ID, BidderID: id, Amount: in.Body.Amount, Raise: in.Body.Raise, Key: in.IdempotencyKey, Actor: actor,
+			// The bid is judged at its arrival (docs/transfer.md, timely bids).
+			Arrived: arrivedAt(ctx),
 		})
 		if err != nil {
 			var re *auction.RuleError

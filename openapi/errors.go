@@ -107,6 +107,8 @@ func toProblem(ctx context.Context, err error) error {
 	case errors.Is(err, registry.ErrUnavailable):
 		slog.WarnContext(ctx, "database unavailable", "err", err)
 		return unavailable()
+	case errors.Is(err, registry.ErrBusy), errors.Is(err, context.DeadlineExceeded):
+		return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(busyText), http.Header{"Retry-After": {busyRetryAfter}})
 	}
 	slog.ErrorContext(ctx, "internal error", "err", err)
 	return huma.Error500InternalServerError("internal error")

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -17,12 +18,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // MaxBodyBytes bounds every request body, whatever the handler; huma
-// operations set tighter limits of their own.
+// operations set limits of their own (1 MiB unless they say otherwise),
+// applied while the body is read (checkBody), after authentication.
 const MaxBodyBytes = 8 << 20
 
 // Metrics are the HTTP metrics every handler reports.
@@ -77,6 +81,17 @@ func (m *Metrics) Handler() http.Handler {
 
 type requestIDKey struct{}
 
+type arrivalKey struct{}
+
+// arrivedAt is when the request reached the process (Wrap's first
+// instruction), by the monotonic clock; now when Wrap did not run.
+func arrivedAt(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(arrivalKey{}).(time.Time); ok {
+		return t
+	}
+	return time.Now()
+}
+
 // RequestID returns the request id of ctx, or "".
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
@@ -126,29 +141,48 @@ func (w *statusWriter) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// validUTF8JSON refuses a JSON body that is not UTF-8 (RFC 8259 requires
-// it): Go's decoder would silently turn the bad bytes into U+FFFD and store
-// a name nobody typed. It answers the refusal itself and returns false.
-func validUTF8JSON(w http.ResponseWriter, r *http.Request) bool {
-	if r.Body == nil || !strings.Contains(r.Header.Get("Content-Type"), "json") {
-		return true
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		status, msg := http.StatusBadRequest, "the request body could not be read"
-		if errors.As(err, &tooLarge) {
-			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)
+// checkBody reads the body of an operation that takes one, after routing
+// and authentication (so an anonymous or unknown request never makes the
+// process hold a body), up to the operation's own MaxBodyBytes: a longer
+// body is 413 as soon as the limit is passed. A JSON body must be UTF-8
+// (RFC 8259): Go's decoder would silently turn bad bytes into U+FFFD and
+// store a name nobody typed. The body read is handed on to huma.
+func checkBody(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		op := ctx.Operation()
+		r, _ := humago.Unwrap(ctx)
+		if op == nil || op.RequestBody == nil || r == nil || r.Body == nil || r.Body == http.NoBody {
+			next(ctx)
+			return
 		}
-		writeRawProblem(w, status, msg)
-		return false
+		limit := op.MaxBodyBytes
+		if limit <= 0 {
+			limit = MaxBodyBytes
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err == nil && int64(len(body)) > limit {
+			err = &http.MaxBytesError{Limit: limit}
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			var ne net.Error
+			status, msg := http.StatusBadRequest, "无法读取请求体，请重新发送；未作任何更改"
+			switch {
+			case errors.As(err, &tooLarge):
+				status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("请求体超过本操作的上限 %d 字节，未作任何更改", tooLarge.Limit)
+			case errors.As(err, &ne) && ne.Timeout():
+				status, msg = http.StatusRequestTimeout, "请求体未能及时送达，请重新发送；未作任何更改"
+			}
+			_ = huma.WriteErr(api, ctx, status, msg)
+			return
+		}
+		if strings.Contains(ctx.Header("Content-Type"), "json") && !utf8.Valid(body) {
+			_ = huma.WriteErr(api, ctx, http.StatusBadRequest, "JSON 请求体不是有效的 UTF-8 文本，未作任何更改；请以 UTF-8 发送（GBK 只用于国土 TXT 文件）")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next(ctx)
 	}
-	if !utf8.Valid(body) {
-		writeRawProblem(w, http.StatusBadRequest, "the JSON body is not valid UTF-8; send UTF-8 text (GBK is accepted only in 国土 TXT files)")
-		return false
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return true
 }
 
 // writeRawProblem answers an RFC 9457 problem from outside huma.
@@ -170,7 +204,8 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			id = newID()
 		}
 		w.Header().Set("X-Request-ID", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		r = r.WithContext(context.WithValue(ctx, arrivalKey{}, start))
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
@@ -199,14 +234,17 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 			level := slog.LevelInfo
-			if code >= 500 {
+			switch {
+			case code == http.StatusServiceUnavailable:
+				level = slog.LevelWarn // shed load or a database away: said to the client, not a fault here
+			case code >= 500:
 				level = slog.LevelError
 			}
 			log.LogAttrs(r.Context(), level, "request",
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", code), slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed))
 		}()
-		if !cleanURL(sw, r) || !validUTF8JSON(sw, r) {
+		if !cleanURL(sw, r) {
 			return
 		}
 		h.ServeHTTP(sw, r)

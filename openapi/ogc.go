@@ -1,10 +1,12 @@
 package openapi
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -427,50 +429,94 @@ func (m *maps) items(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, err)
 		return
 	}
-	page, err := m.store.Items(r.Context(), c, iq)
-	if err != nil {
-		m.fail(w, r, err)
+	w.Header().Set("Content-Crs", "<"+iq.CRS.URI+">")
+	if f == "html" {
+		page, err := m.store.Items(r.Context(), c, iq)
+		if err != nil {
+			m.fail(w, r, err)
+			return
+		}
+		m.itemsHTML(w, c, page, itemsLinks(r, c, iq, page.NumberMatched, len(page.Features)), iq)
 		return
 	}
+	m.itemsJSON(w, r, c, iq)
+}
+
+// itemsLinks are the links of a page of items: itself, its HTML, its
+// collection, and the next and previous pages.
+func itemsLinks(r *http.Request, c registry.Collection, iq registry.ItemsQuery, matched, returned int) []link {
 	links := []link{
 		{Href: self(r, "json"), Rel: "self", Type: "application/geo+json", Title: "This page"},
 		{Href: self(r, "html"), Rel: "alternate", Type: "text/html", Title: "This page as HTML"},
 		{Href: baseURL(r) + "/ogc/collections/" + url.PathEscape(c.ID), Rel: "collection", Type: "application/json", Title: c.Title},
 	}
-	if iq.Offset+len(page.Features) < page.NumberMatched {
-		links = append(links, link{Href: pageLink(r, "json", iq.Offset+len(page.Features)), Rel: "next", Type: "application/geo+json", Title: "Next page"})
+	if iq.Offset+returned < matched {
+		links = append(links, link{Href: pageLink(r, "json", iq.Offset+returned), Rel: "next", Type: "application/geo+json", Title: "Next page"})
 	}
 	if iq.Offset > 0 {
 		links = append(links, link{Href: pageLink(r, "json", max(0, iq.Offset-iq.Limit)), Rel: "prev", Type: "application/geo+json", Title: "Previous page"})
 	}
-	w.Header().Set("Content-Crs", "<"+iq.CRS.URI+">")
-	if f == "html" {
-		m.itemsHTML(w, c, page, links, iq)
+	return links
+}
+
+// itemsJSON streams a page of items as a GeoJSON FeatureCollection. The
+// features are GeoJSON text already, made by PostGIS; each is written as it
+// arrives, without decoding it and without holding the page, so twenty
+// pages of 10,000 features cost twenty write buffers, not twenty pages.
+// The counts and links, known only at the end, follow the features (member
+// order means nothing in JSON). Until the first buffer is flushed a
+// failure is still a problem answer; after it, the connection is cut so
+// that no client mistakes a truncated page for a whole one.
+func (m *maps) itemsJSON(w http.ResponseWriter, r *http.Request, c registry.Collection, iq registry.ItemsQuery) {
+	cw := &countingWriter{w: w}
+	bw := bufio.NewWriterSize(cw, 32<<10)
+	returned := 0
+	open := func() {
+		w.Header().Set("Content-Type", "application/geo+json")
+		_, _ = bw.WriteString(`{"type":"FeatureCollection","features":[`)
+	}
+	matched, err := m.store.EachItem(r.Context(), c, iq, func(f []byte) error {
+		if returned == 0 {
+			open()
+		} else {
+			_ = bw.WriteByte(',')
+		}
+		returned++
+		_, err := bw.Write(f)
+		return err
+	})
+	if err != nil {
+		if cw.n > 0 {
+			m.log.WarnContext(r.Context(), "items stream cut", "path", r.URL.Path, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		w.Header().Del("Content-Type")
+		m.fail(w, r, err)
 		return
 	}
-	// The features are GeoJSON text already, made by PostGIS; the page is
-	// written around them without decoding them again.
-	var b bytes.Buffer
-	b.Grow(256 + len(page.Features)*512)
-	b.WriteString(`{"type":"FeatureCollection","numberMatched":`)
-	b.WriteString(strconv.Itoa(page.NumberMatched))
-	b.WriteString(`,"numberReturned":`)
-	b.WriteString(strconv.Itoa(len(page.Features)))
-	b.WriteString(`,"timeStamp":"`)
-	b.WriteString(time.Now().UTC().Format(time.RFC3339))
-	b.WriteString(`","links":`)
-	lb, _ := marshal(links)
-	b.Write(lb)
-	b.WriteString(`,"features":[`)
-	for i, f := range page.Features {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(f)
+	if returned == 0 {
+		open()
 	}
-	b.WriteString("]}")
-	w.Header().Set("Content-Type", "application/geo+json")
-	_, _ = w.Write(b.Bytes())
+	_, _ = bw.WriteString(`],"numberMatched":` + strconv.Itoa(matched) + `,"numberReturned":` + strconv.Itoa(returned) +
+		`,"timeStamp":"` + time.Now().UTC().Format(time.RFC3339) + `","links":`)
+	lb, _ := marshal(itemsLinks(r, c, iq, matched, returned))
+	_, _ = bw.Write(lb)
+	_, _ = bw.WriteString("}")
+	if err := bw.Flush(); err != nil && cw.n > 0 {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// countingWriter counts the bytes that reached the client's connection.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (m *maps) item(w http.ResponseWriter, r *http.Request) {

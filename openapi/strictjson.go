@@ -47,11 +47,10 @@ func strictJSON(api huma.API) func(huma.Context, func(huma.Context)) {
 			return
 		}
 		limit := op.MaxBodyBytes
-		var rd io.Reader = r.Body
-		if limit > 0 {
-			rd = io.LimitReader(r.Body, limit+1)
+		if limit <= 0 {
+			limit = MaxBodyBytes
 		}
-		body, err := io.ReadAll(rd)
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {

@@ -302,6 +302,12 @@ func (m *maps) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, http.StatusNotFound, "no such feature", "path.featureId")
 	case errors.Is(err, context.Canceled):
 		w.WriteHeader(499)
+	case errors.Is(err, registry.ErrBusy), errors.Is(err, context.DeadlineExceeded):
+		w.Header().Set("Retry-After", busyRetryAfter)
+		writeProblem(w, http.StatusServiceUnavailable, busyText, "query")
+	case errors.Is(err, registry.ErrUnavailable):
+		w.Header().Set("Retry-After", retryAfter)
+		writeProblem(w, http.StatusServiceUnavailable, "the database is unavailable; retry shortly", "")
 	default:
 		m.log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "err", err)
 		writeProblem(w, http.StatusInternalServerError, "internal error", "")
@@ -450,16 +456,6 @@ func (m *maps) serveTileJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	_ = json.NewEncoder(w).Encode(doc)
-}
-
-// baseURL is the scheme and host the client used, so links work behind
-// the address it called.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // registerMaps adds the map layers to mux: OGC API - Features under /ogc,

@@ -179,7 +179,7 @@ const entryColumns = `sale_id, seq, kind, at, recorded_at, actor, data::text, pr
 // queryEntries reads the audit entries that the rest of a statement
 // (`WHERE …`) selects.
 func (s *Store) queryEntries(ctx context.Context, where string, args ...any) ([]AuditEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+`
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+entryColumns+`
 		FROM audit_event `+where, args...)
 	if err != nil {
 		return nil, err
@@ -282,7 +282,7 @@ func (s *Store) WriteCheckpoint(ctx context.Context) (bool, error) {
 
 // Checkpoints returns the latest checkpoints, newest first.
 func (s *Store) Checkpoints(ctx context.Context, limit int) ([]Checkpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint ORDER BY id DESC LIMIT $1`, limit)
+	rows, err := s.db(ctx).Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("registry: checkpoints: %w", err)
 	}

@@ -318,7 +318,7 @@ func (s *Store) chainHeads(ctx context.Context, saleID int64) ([]saleHead, error
 		q = `SELECT id, audit_seq, audit_head FROM sale WHERE id = $1`
 		args = append(args, saleID)
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.db(ctx).Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: verify audit: %w", err)
 	}
@@ -356,7 +356,7 @@ func (s *Store) verifyCheckpoints(ctx context.Context, after int64, limit int) (
 	}
 	// The run starts with the checkpoint before it, whose hash the first
 	// one's prev_hash must be.
-	rows, err := s.pool.Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint
+	rows, err := s.db(ctx).Query(ctx, `SELECT id, at, heads::text, prev_hash, hash FROM audit_checkpoint
 		WHERE id >= coalesce((SELECT max(id) FROM audit_checkpoint WHERE id <= $1 AND $1 > 0), 0) ORDER BY id LIMIT $2`, after, limit+1)
 	if err != nil {
 		return out, fmt.Errorf("registry: verify checkpoints: %w", err)
@@ -380,7 +380,7 @@ func (s *Store) verifyCheckpoints(ctx context.Context, after int64, limit int) (
 	}
 	now := map[[2]int64]string{}
 	if len(sales) > 0 {
-		rows, err := s.pool.Query(ctx, `SELECT u.sale_id, u.seq, coalesce(encode(a.hash, 'hex'), '')
+		rows, err := s.db(ctx).Query(ctx, `SELECT u.sale_id, u.seq, coalesce(encode(a.hash, 'hex'), '')
 			FROM unnest($1::bigint[], $2::bigint[]) AS u(sale_id, seq) LEFT JOIN audit_event a ON a.sale_id = u.sale_id AND a.seq = u.seq`, sales, seqs)
 		if err != nil {
 			return out, fmt.Errorf("registry: verify checkpoints: %w", err)

@@ -29,6 +29,42 @@ type BidRequest struct {
 	// Key is the Idempotency-Key; empty for none.
 	Key   string
 	Actor string
+	// Arrived is when the request reached this process, by its monotonic
+	// clock (time.Now()); zero means now. Its time by the database clock is
+	// the clock_timestamp() read under the lock minus how long this process
+	// held the bid before sending the lock statement (the wait for its turn,
+	// a connection, the CPU). The bid is judged at that time, or at the
+	// sale's last action when that is later, so that a bid which arrived
+	// before the deadline stays timely however long it then waited. The
+	// scheduler's close grace (Scheduler.Grace) bounds how late that may be.
+	Arrived time.Time
+}
+
+// receivedAt is the database time of the bid's arrival: now, the database
+// clock read under the lock, minus how long this process held the bid
+// before it sent the lock statement at sent. Zero without an arrival.
+func (r BidRequest) receivedAt(now, sent time.Time) time.Time {
+	if r.Arrived.IsZero() {
+		return time.Time{}
+	}
+	// Microseconds, as the database stores it, so that the receipt given
+	// now and the one a retry reads back are the same.
+	return now.Add(-max(0, sent.Sub(r.Arrived))).Truncate(time.Microsecond)
+}
+
+// judgedAt is the time a bid is judged at: its arrival (received) when it
+// is earlier than now, the database clock under the lock, but never before
+// the sale's last action, which the state machine refuses as a clock skew
+// (a bid that arrived earlier but reached the lock after another is judged
+// after it).
+func judgedAt(received, now, last time.Time) time.Time {
+	if received.IsZero() || !received.Before(now) {
+		return now
+	}
+	if received.Before(last) {
+		return last
+	}
+	return received
 }
 
 // Receipt is what an accepted bid gets back: the database's time of
@@ -128,6 +164,7 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 			return err
 		}
 	})
+	sent := time.Now()
 	br := conn.SendBatch(ctx, b)
 	_, err = br.Exec()
 	var l *locked
@@ -174,7 +211,7 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 			}
 			amount = l.m.MinNextBid() + int64(r.Raise-1)*l.m.Terms.Increment
 		}
-		return l.m.Bid(l.now, auction.Bid{Bidder: bidder, Amount: amount})
+		return l.m.Bid(judgedAt(r.receivedAt(l.now, sent), l.now, l.m.LastAction), auction.Bid{Bidder: bidder, Amount: amount})
 	}
 	next, evs, err := decide()
 	plain := err == nil && plainBid(l.m, next, evs)
@@ -302,7 +339,7 @@ func scanReceiptInto(row pgx.Row, rc *Receipt, more ...any) error {
 // Bids returns a sale's accepted bids in order: the receipts, with the
 // bidder of each (BidderID) for the caller to hide as the reader requires.
 func (s *Store) Bids(ctx context.Context, saleID int64) ([]Receipt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+bidColumns+` FROM bid WHERE sale_id = $1 ORDER BY seq`, saleID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+bidColumns+` FROM bid WHERE sale_id = $1 ORDER BY seq`, saleID)
 	if err != nil {
 		return nil, fmt.Errorf("registry: bids of sale %d: %w", saleID, err)
 	}

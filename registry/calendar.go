@@ -272,7 +272,7 @@ func effectiveDocs(files CalendarFiles, loaded map[int]loadedYear, skip map[int]
 // confirmation letters and publicity are rare enough to read a handful of
 // small rows each time.
 func (s *Store) Calendar(ctx context.Context, files CalendarFiles) (auction.Calendar, error) {
-	loaded, err := loadedCalendars(ctx, s.pool)
+	loaded, err := loadedCalendars(ctx, s.db(ctx))
 	if err != nil {
 		return auction.Calendar{}, fmt.Errorf("registry: calendar: %w", mapErr(err))
 	}
@@ -287,7 +287,7 @@ func (s *Store) Calendar(ctx context.Context, files CalendarFiles) (auction.Cale
 
 // CalendarYears lists the years of the calendar in force, in order.
 func (s *Store) CalendarYears(ctx context.Context, files CalendarFiles) ([]CalendarYear, error) {
-	loaded, err := loadedCalendars(ctx, s.pool)
+	loaded, err := loadedCalendars(ctx, s.db(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("registry: calendar years: %w", mapErr(err))
 	}
@@ -354,7 +354,7 @@ func (s *Store) CalendarVersions(ctx context.Context, files CalendarFiles, year 
 		}
 		out = append(out, CalendarVersion{CalendarYear: fy, Document: string(b), Parsed: d})
 	}
-	rows, err := s.pool.Query(ctx, `SELECT version, document, source, holidays, loaded_at, loaded_by, encode(sha256, 'hex')
+	rows, err := s.db(ctx).Query(ctx, `SELECT version, document, source, holidays, loaded_at, loaded_by, encode(sha256, 'hex')
 		FROM calendar_year_version WHERE year = $1 ORDER BY version`, year)
 	if err != nil {
 		return nil, fmt.Errorf("registry: calendar %d: %w", year, mapErr(err))

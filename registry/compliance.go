@@ -314,7 +314,7 @@ func (s *Store) LatestReport(ctx context.Context, parcelID int64) (Report, error
 // when its latest report passes (or only warns) and is current.
 func (s *Store) ComplianceProblem(ctx context.Context, parcelID int64) (string, error) {
 	var p *string
-	if err := s.pool.QueryRow(ctx, `SELECT parcel_compliance_problem($1)`, parcelID).Scan(&p); err != nil {
+	if err := s.db(ctx).QueryRow(ctx, `SELECT parcel_compliance_problem($1)`, parcelID).Scan(&p); err != nil {
 		return "", fmt.Errorf("registry: compliance problem of parcel %d: %w", parcelID, err)
 	}
 	if p == nil {

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -432,6 +433,21 @@ type ItemsPage struct {
 // naming the query parameter.
 func (s *Store) Items(ctx context.Context, c Collection, iq ItemsQuery) (ItemsPage, error) {
 	var page ItemsPage
+	n, err := s.EachItem(ctx, c, iq, func(f []byte) error {
+		page.Features = append(page.Features, append([]byte(nil), f...))
+		return nil
+	})
+	page.NumberMatched = n
+	return page, err
+}
+
+// EachItem is Items without holding the page: it calls fn with each
+// feature, in order, as it arrives from the database (f is valid only
+// during the call), and returns the number of features that match. A page
+// of 10,000 features thus costs one feature's memory, not the page's.
+// An error from fn stops the query and is returned as is.
+func (s *Store) EachItem(ctx context.Context, c Collection, iq ItemsQuery, fn func(f []byte) error) (numberMatched int, err error) {
+	var page struct{ NumberMatched, returned int }
 	b := &sqlBuilder{args: append([]any(nil), c.src.args...), c: c, crs: iq.FilterCRS}
 	if b.crs.URI == "" {
 		b.crs = CRS84
@@ -451,7 +467,7 @@ func (s *Store) Items(ctx context.Context, c Collection, iq ItemsQuery) (ItemsPa
 	if iq.BBox != nil {
 		env, err := b.envelope(iq.BBox, iq.BBoxCRS)
 		if err != nil {
-			return page, err
+			return 0, err
 		}
 		where = append(where, "ST_Intersects("+c.src.geom+", "+env+")")
 	}
@@ -459,14 +475,14 @@ func (s *Store) Items(ctx context.Context, c Collection, iq ItemsQuery) (ItemsPa
 	if iq.Filter != nil {
 		cond, err := b.expr(iq.Filter)
 		if err != nil {
-			return page, &ValidationError{Field: "filter", Reason: err.Error()}
+			return 0, &ValidationError{Field: "filter", Reason: err.Error()}
 		}
 		where = append(where, cond)
 		literals = b.geoms
 	}
 	props, err := c.featureProps(iq.Properties)
 	if err != nil {
-		return page, err
+		return 0, err
 	}
 	outCRS := iq.CRS
 	if outCRS.URI == "" {
@@ -494,7 +510,7 @@ func (s *Store) Items(ctx context.Context, c Collection, iq ItemsQuery) (ItemsPa
 	// Items are public reads and may come from the replica; tiles and the
 	// collection list, which are cached until a change notification, come
 	// from the primary, so nothing older than the notification is cached.
-	db := s.reader()
+	db := s.reader(ctx)
 	err = func() error {
 		if err := checkLiterals(ctx, db, literals); err != nil {
 			return err
@@ -503,30 +519,45 @@ func (s *Store) Items(ctx context.Context, c Collection, iq ItemsQuery) (ItemsPa
 		if err != nil {
 			return err
 		}
+		defer rows.Close()
 		var n int
 		var f []byte
-		_, err = pgx.ForEachRow(rows, []any{&n, &f}, func() error {
+		for rows.Next() {
+			if err := rows.Scan(&n, &f); err != nil {
+				return err
+			}
 			page.NumberMatched = n
-			page.Features = append(page.Features, append([]byte(nil), f...))
-			return nil
-		})
-		if err != nil {
+			page.returned++
+			if err := fn(f); err != nil {
+				return callbackError{err}
+			}
+		}
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if len(page.Features) == 0 && iq.Offset > 0 {
+		if page.returned == 0 && iq.Offset > 0 {
 			return db.QueryRow(ctx, `SELECT count(*) FROM `+c.src.from+cond, b.args...).Scan(&page.NumberMatched)
 		}
 		return nil
 	}()
+	var ce callbackError
+	if errors.As(err, &ce) {
+		return page.NumberMatched, ce.err
+	}
 	err = mapErr(err)
 	if err != nil {
-		return page, fmt.Errorf("registry: items of %s: %w", c.ID, err)
+		return 0, fmt.Errorf("registry: items of %s: %w", c.ID, err)
 	}
-	if iq.ID != "" && len(page.Features) == 0 {
-		return page, fmt.Errorf("registry: feature %s of %s: %w", iq.ID, c.ID, ErrNotFound)
+	if iq.ID != "" && page.returned == 0 {
+		return 0, fmt.Errorf("registry: feature %s of %s: %w", iq.ID, c.ID, ErrNotFound)
 	}
-	return page, nil
+	return page.NumberMatched, nil
 }
+
+// callbackError carries an error of EachItem's fn past mapErr unchanged.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
 
 func andWhere(w string) string {
 	if w == "" {

@@ -139,7 +139,7 @@ func scanLayer(row pgx.Row) (Layer, error) {
 // Layers lists the current version of every layer, or every version when
 // all is set, by name and version.
 func (s *Store) Layers(ctx context.Context, all bool) ([]Layer, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+layerColumns+` FROM layer WHERE current OR $1 ORDER BY name, version`, all)
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+layerColumns+` FROM layer WHERE current OR $1 ORDER BY name, version`, all)
 	if err != nil {
 		return nil, fmt.Errorf("registry: layers: %w", err)
 	}
@@ -160,7 +160,7 @@ func (s *Store) Layers(ctx context.Context, all bool) ([]Layer, error) {
 
 // CurrentLayer returns the current version of the named layer.
 func (s *Store) CurrentLayer(ctx context.Context, name string) (Layer, error) {
-	l, err := scanLayer(s.pool.QueryRow(ctx, `SELECT `+layerColumns+` FROM layer WHERE name = $1 AND current`, name))
+	l, err := scanLayer(s.db(ctx).QueryRow(ctx, `SELECT `+layerColumns+` FROM layer WHERE name = $1 AND current`, name))
 	if err != nil {
 		return l, fmt.Errorf("registry: layer %s: %w", name, mapErr(err))
 	}
@@ -428,7 +428,7 @@ func (s *Store) SeedLayers(ctx context.Context, files map[string][]byte, source 
 		// seeded from other bytes: a version the bureau imported is never
 		// replaced by the stand-in data.
 		var skip bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM layer WHERE name = $1 AND current
+		if err := s.db(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM layer WHERE name = $1 AND current
 				AND (provenance->>'sha256' = $2 OR provenance->>'seeded' IS DISTINCT FROM 'true'))`,
 			name, digest).Scan(&skip); err != nil {
 			return imported, fmt.Errorf("registry: seed layers: %w", err)

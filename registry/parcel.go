@@ -422,7 +422,7 @@ type County struct {
 
 // Counties lists the counties the registry knows, by code.
 func (s *Store) Counties(ctx context.Context) ([]County, error) {
-	rows, err := s.pool.Query(ctx, `SELECT code, name FROM county ORDER BY code`)
+	rows, err := s.db(ctx).Query(ctx, `SELECT code, name FROM county ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("registry: counties: %w", err)
 	}

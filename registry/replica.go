@@ -30,12 +30,13 @@ func (s *Store) WithReplica(read *pgxpool.Pool, maxLag time.Duration) *Store {
 	return &c
 }
 
-// reader is the pool public reads use.
-func (s *Store) reader() *pgxpool.Pool {
+// reader is the pool public reads use: the replica while it is healthy,
+// else the primary pool for ctx (see db).
+func (s *Store) reader(ctx context.Context) *pgxpool.Pool {
 	if r := s.replica; r != nil && r.healthy.Load() {
 		return r.pool
 	}
-	return s.pool
+	return s.db(ctx)
 }
 
 // CheckReplica measures the replica's lag once and marks it healthy or not.
@@ -79,4 +80,7 @@ func (s *Store) MonitorReplica(ctx context.Context, interval time.Duration) {
 }
 
 // ReadsFromReplica reports whether public reads currently go to the replica.
-func (s *Store) ReadsFromReplica() bool { return s.reader() != s.pool }
+func (s *Store) ReadsFromReplica() bool {
+	r := s.replica
+	return r != nil && r.healthy.Load()
+}

@@ -109,7 +109,7 @@ func (s *Store) registerBidder(ctx context.Context, in BidderInput, withToken bo
 // GetBidder returns a bidder.
 func (s *Store) GetBidder(ctx context.Context, id int64) (Bidder, error) {
 	var b Bidder
-	err := s.pool.QueryRow(ctx, `SELECT id, name, credit_code, contact, created_at FROM bidder WHERE id = $1`, id).
+	err := s.db(ctx).QueryRow(ctx, `SELECT id, name, credit_code, contact, created_at FROM bidder WHERE id = $1`, id).
 		Scan(&b.ID, &b.Name, &b.CreditCode, &b.Contact, &b.CreatedAt)
 	if err != nil {
 		return b, fmt.Errorf("registry: get bidder %d: %w", id, mapErr(err))
@@ -801,7 +801,7 @@ func scanSale(row pgx.Row) (Sale, error) {
 
 // GetSale returns a sale with the names of its participants.
 func (s *Store) GetSale(ctx context.Context, id int64) (Sale, error) {
-	return findSale(ctx, s.pool, id)
+	return findSale(ctx, s.db(ctx), id)
 }
 
 // saleQuerier is what reads of several rows need: a pool, or the
@@ -858,10 +858,10 @@ func (s *Store) ListSales(ctx context.Context, f SaleFilter) ([]Sale, int, error
 		limit = 100
 	}
 	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sale s `+cond, args...).Scan(&total); err != nil {
+	if err := s.db(ctx).QueryRow(ctx, `SELECT count(*) FROM sale s `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("registry: list sales: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id `+cond+
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+saleColumns+` FROM sale s JOIN parcel p ON p.id = s.parcel_id `+cond+
 		fmt.Sprintf(` ORDER BY s.id DESC LIMIT $%d OFFSET $%d`, len(args)+1, len(args)+2), append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("registry: list sales: %w", err)
@@ -967,7 +967,7 @@ func (s *Store) AddNotice(ctx context.Context, id int64, text string, actor stri
 
 // Notices lists a sale's announcement and supplementary notices.
 func (s *Store) Notices(ctx context.Context, id int64) ([]Notice, error) {
-	rows, err := s.pool.Query(ctx, `SELECT no, kind, published_at, body::text FROM sale_notice WHERE sale_id = $1 ORDER BY no`, id)
+	rows, err := s.db(ctx).Query(ctx, `SELECT no, kind, published_at, body::text FROM sale_notice WHERE sale_id = $1 ORDER BY no`, id)
 	if err != nil {
 		return nil, fmt.Errorf("registry: notices of sale %d: %w", id, err)
 	}
@@ -1125,7 +1125,7 @@ type DepositEntry struct {
 // Deposits returns the deposit ledger of a sale, of one bidder when
 // bidderID is non-zero.
 func (s *Store) Deposits(ctx context.Context, id, bidderID int64) ([]DepositEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT bidder_id, kind, amount_yuan, at FROM deposit_entry
+	rows, err := s.db(ctx).Query(ctx, `SELECT bidder_id, kind, amount_yuan, at FROM deposit_entry
 		WHERE sale_id = $1 AND ($2 = 0 OR bidder_id = $2) ORDER BY id`, id, bidderID)
 	if err != nil {
 		return nil, fmt.Errorf("registry: deposits of sale %d: %w", id, err)
@@ -1289,7 +1289,7 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 // instalments in order, and an instalment past its due date and not fully
 // paid is overdue.
 func (s *Store) GetContract(ctx context.Context, id int64) (Contract, error) {
-	return findContract(ctx, s.pool, id)
+	return findContract(ctx, s.db(ctx), id)
 }
 
 func findContract(ctx context.Context, q saleQuerier, id int64) (Contract, error) {

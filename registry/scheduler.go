@@ -25,9 +25,14 @@ import (
 // the deadline is re-checked under the lock, so each change happens exactly
 // once. It returns how many sales changed.
 func (s *Store) TickDue(ctx context.Context) (int, error) {
+	return s.tickDue(ctx, 0)
+}
+
+// tickDue is TickDue for deadlines that passed at least grace ago.
+func (s *Store) tickDue(ctx context.Context, grace time.Duration) (int, error) {
 	n := 0
 	for {
-		changed, found, err := s.tickOne(ctx)
+		changed, found, err := s.tickOne(ctx, grace)
 		if err != nil {
 			return n, fmt.Errorf("registry: tick due sales: %w", err)
 		}
@@ -40,12 +45,12 @@ func (s *Store) TickDue(ctx context.Context) (int, error) {
 	}
 }
 
-func (s *Store) tickOne(ctx context.Context) (changed, found bool, err error) {
+func (s *Store) tickOne(ctx context.Context, grace time.Duration) (changed, found bool, err error) {
 	var id, seq int64
 	var evs []auction.Event
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT id FROM sale WHERE next_deadline <= clock_timestamp()
-			ORDER BY next_deadline LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&id)
+		err := tx.QueryRow(ctx, `SELECT id FROM sale WHERE next_deadline + $1::interval <= clock_timestamp()
+			ORDER BY next_deadline LIMIT 1 FOR UPDATE SKIP LOCKED`, grace).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -71,11 +76,11 @@ func (s *Store) tickOne(ctx context.Context) (changed, found bool, err error) {
 	return len(evs) > 0, found, nil
 }
 
-// untilNextDeadline returns how long until the earliest pending deadline
-// by the database clock, and false when none is pending.
-func (s *Store) untilNextDeadline(ctx context.Context) (time.Duration, bool, error) {
+// untilNextDeadline returns how long until the earliest pending deadline,
+// plus grace, by the database clock, and false when none is pending.
+func (s *Store) untilNextDeadline(ctx context.Context, grace time.Duration) (time.Duration, bool, error) {
 	var ms *float64
-	err := s.pool.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM min(next_deadline) - clock_timestamp()) * 1000 FROM sale WHERE next_deadline IS NOT NULL`).Scan(&ms)
+	err := s.pool.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM min(next_deadline) + $1::interval - clock_timestamp()) * 1000 FROM sale WHERE next_deadline IS NOT NULL`, grace).Scan(&ms)
 	if err != nil || ms == nil {
 		return 0, false, err
 	}
@@ -269,6 +274,12 @@ type Scheduler struct {
 	// CheckpointEvery is the audit checkpoint period; zero means 1 minute,
 	// negative disables checkpoints.
 	CheckpointEvery time.Duration
+	// Grace is how long after a deadline the scheduler waits before it
+	// acts on it, so that bids which arrived before the deadline and are
+	// still on their way to the sale's row lock are judged first, at their
+	// arrival (BidRequest.Arrived). A change is still stamped with the
+	// time the rules set, not when it ran. Zero acts at the deadline.
+	Grace time.Duration
 }
 
 // Run ticks until ctx ends.
@@ -293,7 +304,7 @@ func (sc *Scheduler) Run(ctx context.Context) error {
 	}
 	nextCheckpoint := time.Now().Add(every)
 	for {
-		if _, err := sc.Store.TickDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := sc.Store.tickDue(ctx, sc.Grace); err != nil && ctx.Err() == nil {
 			log.Error("scheduler", "err", err)
 		}
 		if every > 0 && !time.Now().Before(nextCheckpoint) {
@@ -303,7 +314,7 @@ func (sc *Scheduler) Run(ctx context.Context) error {
 			nextCheckpoint = time.Now().Add(every)
 		}
 		sleep := maxSleep
-		if d, ok, err := sc.Store.untilNextDeadline(ctx); err == nil && ok && d < sleep {
+		if d, ok, err := sc.Store.untilNextDeadline(ctx, sc.Grace); err == nil && ok && d < sleep {
 			sleep = max(d, time.Millisecond)
 		}
 		t := time.NewTimer(sleep)

@@ -68,7 +68,7 @@ func (s *Store) Tile(ctx context.Context, c Collection, z, x, y int, o TileOptio
 	// drop them on the primary's change notification, and a tile re-read
 	// from a lagging replica just after it would stay cached stale.
 	var mvt []byte
-	if err := mapErr(s.pool.QueryRow(ctx, query, args...).Scan(&mvt)); err != nil {
+	if err := mapErr(s.db(ctx).QueryRow(ctx, query, args...).Scan(&mvt)); err != nil {
 		return nil, fmt.Errorf("registry: tile %s/%d/%d/%d: %w", c.ID, z, x, y, err)
 	}
 	return mvt, nil

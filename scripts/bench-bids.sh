@@ -2,7 +2,10 @@
 # make bench-bids: accepted bids per second and latency through the API,
 # two `minerights serve` processes on one database, for two workloads:
 #   hot:   one sale in timed bidding, 64 concurrent bidders;
-#   round: 1,000 sales in timed bidding at once, 2,000 bidders spread over them.
+#   round: 1,000 sales in timed bidding at once, 2,000 bidders spread over them;
+#   flood: one sale, 64 bidders on 8 clients, bid latency without and then with 20
+#          anonymous clients looping a CQL2 S_DISJOINT read (a 700-vertex
+#          polygon) over a 20,000-feature layer (no pgbench for this one).
 # Then the consistency check (every 2xx receipt in the database exactly
 # once, amounts rise by at least the increment, every winner equals the one
 # re-derived from the bids, the audit log verifies), and beside each, the
@@ -11,14 +14,16 @@
 #
 # Environment: BENCH_SECONDS (per run, 20), BENCH_DIR (.data-bench-bids),
 # BENCH_PORT (socket port of the bench cluster, 5441), BENCH_WORKLOADS
-# ("hot round"), ROUND_SALES (1000), ROUND_BIDDERS (2000).
+# ("hot round flood"), BENCH_HTTP_PORTS (the two servers' ports, "18301 18302"),
+# ROUND_SALES (1000), ROUND_BIDDERS (2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECS=${BENCH_SECONDS:-20}
 DIR=${BENCH_DIR:-.data-bench-bids}
 PGPORT_BENCH=${BENCH_PORT:-5441}
-WORKLOADS=${BENCH_WORKLOADS:-"hot round"}
+WORKLOADS=${BENCH_WORKLOADS:-"hot round flood"}
+HTTP_PORTS=${BENCH_HTTP_PORTS:-"18301 18302"}
 ROUND_SALES=${ROUND_SALES:-1000}
 ROUND_BIDDERS=${ROUND_BIDDERS:-2000}
 command -v pgbench >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
@@ -73,6 +78,7 @@ for wl in $WORKLOADS; do
 	case $wl in
 	hot) sales=1; bidders=64; clients=64 ;;
 	round) sales=$ROUND_SALES; bidders=$ROUND_BIDDERS; clients=64 ;;
+	flood) sales=1; bidders=64; clients=8 ;;
 	*) echo "unknown workload $wl" >&2; exit 2 ;;
 	esac
 	db="minerights_bids_$wl"
@@ -81,27 +87,43 @@ for wl in $WORKLOADS; do
 	export DATABASE_URL="$url"
 	./bin/minerights migrate >/dev/null 2>&1
 	./bin/minerights seed >/dev/null 2>&1
+	if [ "$wl" = flood ]; then
+		stress="$DIR/stress-20000.geojson"
+		[ -s "$stress" ] || ./bin/minerights generate stress --redlines 20000 --out "$stress"
+		./bin/minerights import stress "$stress" --kind redline --source "minerights generate stress --redlines 20000" >/dev/null 2>&1
+	fi
 
 	urls=""
 	sep="?"; [[ "$url" == *\?* ]] && sep="&"
-	for port in 18301 18302; do
+	for port in $HTTP_PORTS; do
 		env ${SERVE_ENV:-} DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
-			>"$DIR/bids-serve-$port.log" 2>&1 &
+			--trusted-proxies 127.0.0.1 >"$DIR/bids-serve-$port.log" 2>&1 &
 		pids+=($!)
 		urls="${urls:+$urls,}http://127.0.0.1:$port"
 	done
-	for port in 18301 18302; do
+	for port in $HTTP_PORTS; do
 		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
 	done
 
 	echo "bench-bids: $wl: setting up $sales sales, $bidders bidders" >&2
 	./bin/bidload setup -rules "$rules" -sales "$sales" -bidders "$bidders" -out "$DIR/plan-$wl.json"
-	./bin/bidload run -urls "$urls" -plan "$DIR/plan-$wl.json" -d "${SECS}s" -c "$clients" \
-		-out "$DIR/receipts-$wl.jsonl" -label "api $wl" | tee -a "$results"
+	if [ "$wl" = flood ]; then
+		# The same bidders without and then with the flood, one run each;
+		# the check covers the receipts of both.
+		./bin/bidload run -urls "$urls" -plan "$DIR/plan-$wl.json" -d "${SECS}s" -c "$clients" \
+			-out "$DIR/receipts-$wl-off.jsonl" -label "api $wl: off" | tee -a "$results"
+		./bin/bidload run -urls "$urls" -plan "$DIR/plan-$wl.json" -d "${SECS}s" -c "$clients" -flood 20 \
+			-out "$DIR/receipts-$wl-on.jsonl" -label "api $wl: on" | tee -a "$results"
+		cat "$DIR/receipts-$wl-off.jsonl" "$DIR/receipts-$wl-on.jsonl" >"$DIR/receipts-$wl.jsonl"
+	else
+		./bin/bidload run -urls "$urls" -plan "$DIR/plan-$wl.json" -d "${SECS}s" -c "$clients" \
+			-out "$DIR/receipts-$wl.jsonl" -label "api $wl" | tee -a "$results"
+	fi
 	./bin/bidload check -plan "$DIR/plan-$wl.json" -receipts "$DIR/receipts-$wl.jsonl" -wait 3m | tee -a "$results"
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	pids=()
+	[ "$wl" = flood ] && continue
 
 	# The limit: a minimal bid transaction (lock the sale row, insert the
 	# bid, raise the high) with durable commits, same clients, same sales.

@@ -20,6 +20,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +33,8 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"minerights/auction"
+	"minerights/data/gen"
+	"minerights/internal/flood"
 	"minerights/registry"
 )
 
@@ -362,6 +365,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	out := fs.String("out", "receipts.jsonl", "receipts of accepted bids")
 	label := fs.String("label", "api", "label of the result line")
 	rate := fs.Float64("rate", 0, "bids per second in all, sent open loop at a fixed pace; 0: as fast as the clients go (closed loop)")
+	floodN := fs.Int("flood", 0, "anonymous clients looping a costly public read beside the bids, each from an address of its own (X-Forwarded-For: the servers must trust this host as a proxy)")
+	floodPath := fs.String("flood-path", "/ogc/collections/stress/items?filter="+url.QueryEscape(gen.DisjointFilter(700)), "the public read of -flood")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -375,6 +380,11 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		states[i] = &saleState{high: s.High, holder: s.Holder, inc: s.Increment}
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers * 2}, Timeout: 30 * time.Second}
+	stopFlood := make(chan struct{})
+	floodDone := flood.Run(servers, *floodN, *floodPath, stopFlood)
+	if *floodN > 0 {
+		time.Sleep(2 * time.Second) // the load is on when the bids begin
+	}
 	var mu sync.Mutex
 	var receipts []receipt
 	var lat []time.Duration
@@ -404,6 +414,9 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 			}
 		}()
 	}
+	// Keys are unique to this run, so that a second run on the same plan
+	// (the flood workload's) makes new bids instead of replaying the first's.
+	runID := fmt.Sprintf("%x", rand.Uint64())
 	var wg sync.WaitGroup
 	for wk := range *workers {
 		wg.Add(1)
@@ -457,7 +470,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 				req, _ := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("%s/api/v1/sales/%d/bids", servers[int(bd.ID)%len(servers)], p.Sales[bd.Sale].ID), strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+bd.Token)
-				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d-%d", bd.ID, wk, n))
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%s-%d-%d-%d", runID, bd.ID, wk, n))
 				t := time.Now()
 				res, err := client.Do(req)
 				if err != nil {
@@ -505,6 +518,8 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		}()
 	}
 	wg.Wait()
+	close(stopFlood)
+	floodCounts := floodDone()
 	slices.Sort(lat)
 	pct := func(q float64) float64 {
 		if len(lat) == 0 {
@@ -512,9 +527,13 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		}
 		return float64(lat[min(len(lat)-1, int(float64(len(lat))*q))].Microseconds()) / 1000
 	}
-	fmt.Fprintf(w, "%s\tsales=%d\tbidders=%d\tclients=%d\taccepted/s=%.1f\trefused/s=%.1f\terrors=%d\tp50_ms=%.2f\tp99_ms=%.2f\n",
+	fmt.Fprintf(w, "%s\tsales=%d\tbidders=%d\tclients=%d\taccepted/s=%.1f\trefused/s=%.1f\terrors=%d\tp50_ms=%.2f\tp99_ms=%.2f",
 		*label, len(p.Sales), len(p.Bidders), *workers, float64(len(receipts))/dur.Seconds(), float64(refused.Load())/dur.Seconds(),
 		failed.Load(), pct(0.50), pct(0.99))
+	if *floodN > 0 {
+		fmt.Fprintf(w, "\tflood_clients=%d\tflood_answers=%v", *floodN, floodCounts)
+	}
+	fmt.Fprintln(w)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, rc := range receipts {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,18 +29,41 @@ type serveCmd struct {
 	TileCacheMB     int           `name:"tile-cache-mb" env:"MINERIGHTS_TILE_CACHE_MB" default:"256" help:"In-process vector tile cache, MiB; 0 turns it off."`
 	BasemapURL      string        `name:"basemap-url" env:"MINERIGHTS_BASEMAP_URL" help:"XYZ raster tile URL ({z}/{x}/{y}) the web map offers as a base map (off by default; empty: nothing is fetched from another host)."`
 	BasemapAttrib   string        `name:"basemap-attribution" env:"MINERIGHTS_BASEMAP_ATTRIBUTION" help:"Attribution shown with the base map."`
+	capacityFlags
 	transferFlags
 	streamFlags
 }
 
+// capacityFlags size what anonymous callers may take and say what the
+// server exposes: its pools, the public statement timeout, the per-client
+// limit, the public URL and the metrics listener.
+type capacityFlags struct {
+	BidPoolSize            int32         `name:"bid-pool-size" env:"MINERIGHTS_BID_POOL_SIZE" default:"16" help:"Connections for bids, sale transitions, the scheduler and authenticated callers (pool_max_conns in DATABASE_URL overrides it)."`
+	PublicPoolSize         int32         `name:"public-pool-size" env:"MINERIGHTS_PUBLIC_POOL_SIZE" default:"2" help:"Connections for anonymous reads (parcels, sales, OGC items, tiles, audit) on the primary; they never take the bid pool's."`
+	PublicStatementTimeout time.Duration `name:"public-statement-timeout" env:"MINERIGHTS_PUBLIC_STATEMENT_TIMEOUT" default:"5s" help:"statement_timeout of the public pool (and the replica): a longer anonymous query is stopped with 503."`
+	PublicRequestTimeout   time.Duration `name:"public-request-timeout" env:"MINERIGHTS_PUBLIC_REQUEST_TIMEOUT" default:"30s" help:"How long an anonymous request may take in all, waiting for a public connection included (event streams excepted)."`
+	PerClient              int           `name:"per-client" env:"MINERIGHTS_PER_CLIENT" default:"8" help:"Anonymous requests one client address may have in flight; more get 429. 0 turns the limit off."`
+	PublicURL              string        `name:"public-url" env:"MINERIGHTS_PUBLIC_URL" help:"URL the service is reached at, for OGC links and TileJSON (default: http:// and the listen address); the Host header is never used."`
+	TrustedProxies         string        `name:"trusted-proxies" env:"MINERIGHTS_TRUSTED_PROXIES" help:"Comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client."`
+	MetricsAddr            string        `name:"metrics-addr" env:"MINERIGHTS_METRICS_ADDR" help:"Address to serve /metrics on (e.g. 127.0.0.1:9090); empty serves no metrics. Never on the public listener."`
+}
+
 // openPool connects to the database named by --database-url.
 func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
+	return g.openPoolWith(ctx, nil)
+}
+
+// openPoolWith is openPool with the pool's configuration changed by edit.
+func (g *globals) openPoolWith(ctx context.Context, edit func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	if g.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is not set and no local cluster runs in .data/: point DATABASE_URL at PostgreSQL with PostGIS, or run `make run` (or `make db-start`) here to start the local cluster")
 	}
 	cfg, err := pgxpool.ParseConfig(g.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if edit != nil {
+		edit(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -47,27 +72,32 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// handler builds the API and the pages from deps, with request ids, logs and metrics
-// around it and the metrics, the pool's among them, at /metrics.
-func handler(deps openapi.Deps, pool *pgxpool.Pool) http.Handler {
+// handler builds the API from deps, with request ids, logs and metrics
+// around it and the exposure limits (openapi.Guard) inside them. It returns
+// the metrics handler, the pools' among them, to be served on a listener of
+// its own.
+func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map[string]*pgxpool.Pool) (api, metrics http.Handler) {
 	mux := http.NewServeMux()
 	m := openapi.NewMetrics()
-	m.Register(poolCollectors(pool)...)
+	for name, pool := range pools {
+		m.Register(poolCollectors(name, pool)...)
+	}
 	deps.Metrics = m
 	openapi.New(mux, deps)
 	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger,
 		Calendar: func(ctx context.Context) (auction.Calendar, error) {
 			return deps.Store.Calendar(ctx, deps.Transfer.Calendars)
 		}})
-	mux.Handle("GET /metrics", m.Handler())
-	return openapi.Wrap(pages.Protect(mux), deps.Logger, m)
+	return openapi.Wrap(pages.Protect(openapi.Guard(mux, x, listenAddr)), deps.Logger, m), m.Handler()
 }
 
-// poolCollectors report the connection pool: a pool that runs dry shows
-// here before requests start to time out.
-func poolCollectors(pool *pgxpool.Pool) []prometheus.Collector {
-	gauge := func(name, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+// poolCollectors report a connection pool (label pool: bid, public,
+// replica): a pool that runs dry shows here before requests start to time
+// out.
+func poolCollectors(name string, pool *pgxpool.Pool) []prometheus.Collector {
+	labels := prometheus.Labels{"pool": name}
+	gauge := func(metric, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: metric, Help: help, ConstLabels: labels},
 			func() float64 { return f(pool.Stat()) })
 	}
 	return []prometheus.Collector{
@@ -75,27 +105,89 @@ func poolCollectors(pool *pgxpool.Pool) []prometheus.Collector {
 		gauge("minerights_db_pool_idle_conns", "Idle connections.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }),
 		gauge("minerights_db_pool_total_conns", "Open connections.", func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) }),
 		gauge("minerights_db_pool_max_conns", "Pool size limit.", func(s *pgxpool.Stat) float64 { return float64(s.MaxConns()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "minerights_db_pool_empty_acquires_total", Help: "Acquires that had to wait for a connection."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "minerights_db_pool_empty_acquires_total", Help: "Acquires that had to wait for a connection.", ConstLabels: labels},
 			func() float64 { return float64(pool.Stat().EmptyAcquireCount()) }),
 	}
+}
+
+// pools opens the bid pool and the public pool on the primary. The public
+// pool's sessions carry the statement timeout, so a costly anonymous query
+// ends there and never holds a connection a bid could want.
+func (c *capacityFlags) pools(ctx context.Context, g *globals) (bid, public *pgxpool.Pool, err error) {
+	if c.PublicPoolSize < 1 || c.BidPoolSize < 1 {
+		return nil, nil, errors.New("--bid-pool-size and --public-pool-size must be at least 1")
+	}
+	explicit := strings.Contains(g.DatabaseURL, "pool_max_conns")
+	bid, err = g.openPoolWith(ctx, func(cfg *pgxpool.Config) {
+		if !explicit {
+			cfg.MaxConns = c.BidPoolSize
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	public, err = g.openPoolWith(ctx, func(cfg *pgxpool.Config) {
+		cfg.MaxConns = c.PublicPoolSize
+		setStatementTimeout(cfg, c.PublicStatementTimeout)
+	})
+	if err != nil {
+		bid.Close()
+		return nil, nil, err
+	}
+	return bid, public, nil
+}
+
+// setStatementTimeout makes every session of the pool run with timeout.
+func setStatementTimeout(cfg *pgxpool.Config, timeout time.Duration) {
+	if timeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	}
+}
+
+// exposure is the openapi.Exposure of the flags.
+func (c *capacityFlags) exposure() (openapi.Exposure, error) {
+	if err := openapi.CheckPublicURL(c.PublicURL); err != nil {
+		return openapi.Exposure{}, fmt.Errorf("MINERIGHTS_PUBLIC_URL: %w", err)
+	}
+	proxies, err := openapi.ParseProxies(c.TrustedProxies)
+	if err != nil {
+		return openapi.Exposure{}, fmt.Errorf("MINERIGHTS_TRUSTED_PROXIES: %w", err)
+	}
+	per := c.PerClient
+	if per == 0 {
+		per = -1
+	}
+	return openapi.Exposure{PublicURL: c.PublicURL, TrustedProxies: proxies, PerClient: per, PublicTimeout: c.PublicRequestTimeout}, nil
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	if err := openapi.CheckBasemapURL(c.BasemapURL); err != nil {
 		return err
 	}
-	pool, err := g.openPool(ctx)
+	x, err := c.exposure()
+	if err != nil {
+		return err
+	}
+	pool, public, err := c.pools(ctx, g)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	store := registry.New(pool)
+	defer public.Close()
+	pools := map[string]*pgxpool.Pool{"bid": pool, "public": public}
+	store := registry.New(pool).WithPublicPool(public)
 	if c.ReadURL != "" {
-		read, err := pgxpool.New(ctx, c.ReadURL)
+		cfg, err := pgxpool.ParseConfig(c.ReadURL)
+		if err != nil {
+			return fmt.Errorf("DATABASE_READ_URL: %w", err)
+		}
+		setStatementTimeout(cfg, c.PublicStatementTimeout)
+		read, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
 		defer read.Close()
+		pools["replica"] = read
 		store = store.WithReplica(read, c.ReplicaMaxLag)
 		go store.MonitorReplica(ctx, time.Second)
 	}
@@ -117,15 +209,33 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
+	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, x, ln.Addr().String(), pools)
 	srv := &http.Server{
-		Handler:           handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, pool),
+		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	errc := make(chan error, 2)
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("MINERIGHTS_METRICS_ADDR: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics)
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		defer msrv.Close()
+		g.log.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
 	g.log.Info("serving", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs")
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:

@@ -24,6 +24,7 @@ type transferFlags struct {
 	BidRate         float64       `name:"bid-rate" env:"MINERIGHTS_BID_RATE" default:"5" help:"Bid requests per second per bidder this process accepts (token bucket)."`
 	BidBurst        int           `name:"bid-burst" env:"MINERIGHTS_BID_BURST" default:"10" help:"Burst of bid requests per bidder."`
 	CheckpointEvery time.Duration `name:"checkpoint-every" env:"MINERIGHTS_CHECKPOINT_EVERY" default:"1m" help:"Period of the global audit checkpoint over the sales' chain heads."`
+	BidGrace        time.Duration `name:"bid-grace" env:"MINERIGHTS_BID_GRACE" default:"2s" help:"How long the scheduler waits after a deadline before acting on it, so that bids which arrived before it are judged first (at their arrival)."`
 }
 
 // loadRules reads the rules named by --rules: an embedded rule set by name,
@@ -87,7 +88,7 @@ func (c *transferFlags) transfer(ctx context.Context, store *registry.Store, g *
 			g.log.Error("notification hub stopped", "err", err)
 		}
 	})
-	sched := &registry.Scheduler{Store: store, Hub: hub, Log: g.log, CheckpointEvery: c.CheckpointEvery}
+	sched := &registry.Scheduler{Store: store, Hub: hub, Log: g.log, CheckpointEvery: c.CheckpointEvery, Grace: c.BidGrace}
 	bg.Go(func() {
 		if err := sched.Run(ctx); err != nil {
 			g.log.Error("scheduler stopped", "err", err)

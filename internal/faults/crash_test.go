@@ -197,7 +197,9 @@ func openSale(t *testing.T, c client, db testdb.DB, base string, n int) (saleVie
 	if err := db.Pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
 		t.Fatal(err)
 	}
-	start := now.Add(2 * time.Second)
+	// The application window grows with n: applying, paying and qualifying
+	// each bidder takes a few requests, slower on a loaded machine.
+	start := now.Add(2*time.Second + time.Duration(n)*300*time.Millisecond)
 	w, _ := json.Marshal(map[string]any{"apply_start": now.Add(time.Second), "apply_end": start,
 		"deposit_deadline": start, "bidding_start": start, "bidding_end": start.Add(3 * time.Second)})
 	path := fmt.Sprintf("/api/v1/sales/%d", sale.ID)
