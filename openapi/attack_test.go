@@ -93,7 +93,7 @@ func (x *xfer) streamed(id int64, token string) []auditItem {
 	ch := make(chan sseEvent, 1000)
 	go func() {
 		defer close(ch)
-		readEventsAs(ctx, x.t, fmt.Sprintf("%s/api/v1/sales/%d/events", x.urls[0], id), token, ch)
+		readEventsAs(ctx, x.t, fmt.Sprintf("%s/api/v1/sales/%d/events?after=0", x.urls[0], id), token, ch)
 	}()
 	var out []auditItem
 	for ev := range ch {

@@ -149,11 +149,12 @@ func TestEventsFanOut(t *testing.T) {
 	path := fmt.Sprintf("/api/v1/sales/%d", sale)
 	var all []*watcher
 	var bidderWatchers []*watcher
+	own := map[*watcher]string{} // a signed-in watcher's own bidder id
 	addWatchers := func(n int) {
 		for i := range n {
-			token := ""
+			token, id := "", ""
 			if i%5 == 0 {
-				token = bidders[i%len(bidders)].token
+				token, id = bidders[i%len(bidders)].token, fmt.Sprint(bidders[i%len(bidders)].id)
 			}
 			w := watch(ctx, t, x.urls[i%2], sale, token, -1, nil)
 			if w.status != 200 {
@@ -162,6 +163,7 @@ func TestEventsFanOut(t *testing.T) {
 			all = append(all, w)
 			if token != "" {
 				bidderWatchers = append(bidderWatchers, w)
+				own[w] = id
 			}
 		}
 		for _, w := range all {
@@ -201,12 +203,16 @@ func TestEventsFanOut(t *testing.T) {
 	for i, w := range all {
 		inOrder(t, fmt.Sprintf("watcher %d", i), w.snapshot(), 0, head)
 	}
-	// A bidder's watcher sees the events by paddle, as everyone else; the
-	// public ones see no bidder.
+	// A bidder's watcher sees its own bids with its identity (auction.Visible:
+	// the bidder concerned) and everyone else's by paddle; the public ones
+	// see no bidder.
 	for _, w := range all {
 		for _, ev := range w.snapshot() {
-			if ev.kind == "bid-accepted" && strings.Contains(ev.raw, `"bidder":`) {
-				t.Fatalf("a watcher sees a bidder: %s", ev.raw)
+			if ev.kind != "bid-accepted" || !strings.Contains(ev.raw, `"bidder":`) {
+				continue
+			}
+			if id, ok := own[w]; !ok || !strings.Contains(ev.raw, `"bidder":"`+id+`"`) {
+				t.Fatalf("a watcher sees a bidder not its own: %s", ev.raw)
 			}
 		}
 	}

@@ -62,6 +62,7 @@ func eventOut(e registry.AuditEntry, r auction.Viewer, p auction.Phase) (SaleEve
 type streamView struct {
 	role   string // public, bidder, planner, bureau
 	bidder int64  // the bidder's own id when it takes part in the sale
+	actor  string // and its name in the log ("bidder#12"), which names an objection's filer
 }
 
 // streamViewOf is the caller's view of sale sl. A bidder that is not a
@@ -75,7 +76,7 @@ func streamViewOf(v viewer, sl registry.Sale) streamView {
 		return streamView{role: registry.RolePlanner}
 	case auction.AudienceBidder:
 		if _, ok := sl.Machine.Participant(r.Bidder); ok {
-			return streamView{role: registry.RoleBidder, bidder: v.bidder}
+			return streamView{role: registry.RoleBidder, bidder: v.bidder, actor: v.actor}
 		}
 	}
 	return streamView{role: "public"}
@@ -83,7 +84,7 @@ func streamViewOf(v viewer, sl registry.Sale) streamView {
 
 func (sv streamView) key() string {
 	if sv.bidder != 0 {
-		return sv.role + ":" + strconv.FormatInt(sv.bidder, 10)
+		return sv.role + ":" + strconv.FormatInt(sv.bidder, 10) + ":" + sv.actor
 	}
 	return sv.role
 }
@@ -96,7 +97,7 @@ func (sv streamView) reader() auction.Viewer {
 	case registry.RolePlanner:
 		return auction.Viewer{Audience: auction.AudiencePlanner}
 	case registry.RoleBidder:
-		return auction.Viewer{Audience: auction.AudienceBidder, Bidder: registry.BidderKey(sv.bidder)}
+		return auction.Viewer{Audience: auction.AudienceBidder, Bidder: registry.BidderKey(sv.bidder), Actor: sv.actor}
 	}
 	return auction.Viewer{Audience: auction.AudiencePublic}
 }

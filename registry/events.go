@@ -507,8 +507,11 @@ func (r *room) read(ctx context.Context) error {
 		}
 		r.ev.entries.Add(int64(len(es)))
 		add := make([]*ringEntry, 0, len(es))
+		opened := int64(0) // the entry whose phase differs from the one before it
 		for _, e := range es {
-			phase = phase.Next(e.Kind, e.Data)
+			if next := phase.Next(e.Kind, e.Data); next != phase {
+				phase, opened = next, e.Seq
+			}
 			re := &ringEntry{entry: e, frames: make(map[string][]byte, len(views))}
 			if ready { // the first read's backlog is encoded when asked for
 				var distinct [][]byte
@@ -542,6 +545,14 @@ func (r *room) read(ctx context.Context) error {
 		}
 		r.ready = true
 		r.phase = phase
+		if opened != 0 {
+			// The close opened sealed bids: the entries before it were
+			// encoded as sealed; they are encoded again, when asked for, as
+			// the opened phase shows them.
+			for seq := r.first; seq < opened && seq <= r.last; seq++ {
+				r.at(seq).frames = make(map[string][]byte)
+			}
+		}
 		if len(add) > 0 {
 			for s := range r.subs {
 				if s.attached && !s.cut && s.pos.Load()+1 < r.first {

@@ -233,7 +233,7 @@ func TestCrossAccount(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, rules(t), 1)
 	sale := s.offer(1, "listing")
-	start := s.announce(sale, 4*time.Second, 3*time.Second)
+	start := s.announce(sale, 12*time.Second, 3*time.Second) // two registrations (argon2id) and approvals fit on a loaded machine
 	jia, ja := s.register(companies[0])
 	yi, ya := s.register(companies[1])
 	s.approve(ja)

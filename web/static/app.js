@@ -34,7 +34,7 @@
     elevation_top_m: '标高上限 (m)', elevation_bottom_m: '标高下限 (m)', mining_method: '开采方式',
     service_life_years: '服务年限 (年)', starting_price_yuan: '起始价 (元)', geometry_source: '图形来源',
     updated_at: '更新时间', verdict: '核查结论', verdict_at: '核查时间', sale_state: '出让状态',
-    sale_closes_at: '竞价截止', sale_price_yuan: '成交价 (元)', fid: '要素编号', layer: '图层', kind: '类型',
+    sale_closes_at: '竞价截止', sale_price_yuan: '成交价 (元)', feature_id: '要素编号', layer: '图层', kind: '类型',
     layer_version: '图层版本', code: '行政区划代码', source: '来源', generalised: '概化要素'
   };
   var VALUES = {
@@ -405,11 +405,11 @@
 
   function popupFeature(hit, lngLat, others) {
     var c = hit.collection, title = hit.title;
-    var key = c === 'counties' ? hit.props.code : hit.props.fid;
+    var key = c === 'counties' ? hit.props.code : hit.props.feature_id;
     var head = '<div class="popup" id="popup" data-kind="feature" data-collection="' + esc(c) + '">';
     var box = openPopup(lngLat, head + '正在读取 ' + esc(title) + '…</div>').getElement().querySelector('.popup');
     var show = function (props) {
-      var keys = Object.keys(props).filter(function (k) { return props[k] != null && props[k] !== '' && !(k === 'id' && props.id === props.fid); });
+      var keys = Object.keys(props).filter(function (k) { return props[k] != null && props[k] !== '' && !(k === 'id' && props.id === props.feature_id); });
       var out = '<h2>' + esc(props.name || title) + '</h2><p class="muted">' + esc(title) + '</p><table>' + keys.map(function (k) {
         return '<tr><th scope="row">' + esc(PROPS[k] || k) + '</th><td>' + esc(value(k, props[k])) + '</td></tr>';
       }).join('') + '</table>';
@@ -443,7 +443,7 @@
     map.queryRenderedFeatures(point, { layers: layers }).forEach(function (f) {
       var c = f.layer.id.replace(/-(fill|dot)$/, '');
       var entry = layerEntries.filter(function (e) { return e.collection === c; })[0];
-      var id = c === 'parcels' ? (f.id != null ? f.id : f.properties.id) : (c === 'counties' ? f.properties.code : f.properties.fid);
+      var id = c === 'parcels' ? (f.id != null ? f.id : f.properties.id) : (c === 'counties' ? f.properties.code : f.properties.feature_id);
       var k = c + '/' + id;
       if (seen[k]) return;
       seen[k] = true;
@@ -657,7 +657,7 @@
       var src = c.check === 'parcels' ? 'parcels' : c.layer;
       if (!src || !map.getSource(src)) return;
       var id = src + '-hit-' + state.hits.length;
-      var filter = src === 'parcels' ? ['in', ['to-string', ['id']], ['literal', fids]] : ['in', ['to-string', ['get', 'fid']], ['literal', fids]];
+      var filter = src === 'parcels' ? ['in', ['to-string', ['id']], ['literal', fids]] : ['in', ['to-string', ['get', 'feature_id']], ['literal', fids]];
       map.addLayer({ id: id, type: 'line', source: src, 'source-layer': src, filter: filter,
         paint: { 'line-color': c.verdict === 'fail' ? VERDICT_COLOURS.fail : VERDICT_COLOURS.warn, 'line-width': 4, 'line-dasharray': [2, 1] } });
       state.hits.push(id);
