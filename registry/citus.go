@@ -134,6 +134,15 @@ var CitusChanges = []CitusChange{
 		"as map_notify: the layer table is a reference table"},
 }
 
+// CitusSettings are set on the database (ALTER DATABASE ... SET) by
+// Distribute, with why.
+var CitusSettings = []CitusChange{
+	{`citus.multi_shard_modify_mode = 'sequential'`,
+		"a transaction that read several shards over parallel connections may not write a reference table afterwards (Citus cannot tell which connection saw what); a sale's transitions read across sales (the live sale of a parcel) and then write the parcel, so multi-shard statements use one connection per worker"},
+	{`citus.enable_unsafe_triggers = on`,
+		"Citus refuses to create, enable or disable triggers on distributed tables unless told they are safe; the schema's are (the append-only refusals and parcel_right_changed read no other table; the notifying ones are replaced or dropped above), and later migrations may add more of the same kind"},
+}
+
 // CitusDroppedForeignKeys are the foreign keys Citus cannot keep, with why.
 var CitusDroppedForeignKeys = map[string]string{
 	"sale_previous_sale_id_fkey": "a foreign key between distributed tables must join their distribution columns, and the previous round of a sale is another sale, possibly on another shard; the registry writes it only from the sale it has just read under lock",
@@ -244,6 +253,16 @@ func Distribute(ctx context.Context, url string) ([]string, error) {
 			return log, fmt.Errorf("registry: distribute: %s: %w", firstLine(c.SQL), err)
 		}
 		log = append(log, "changed: "+firstLine(c.SQL))
+	}
+	var dbname string
+	if err := conn.QueryRow(ctx, `SELECT current_database()`).Scan(&dbname); err != nil {
+		return log, fmt.Errorf("registry: distribute: %w", err)
+	}
+	for _, c := range CitusSettings {
+		if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{dbname}.Sanitize()+" SET "+c.SQL); err != nil {
+			return log, fmt.Errorf("registry: distribute: %s: %w", c.SQL, err)
+		}
+		log = append(log, "set: "+c.SQL)
 	}
 	for _, t := range CitusPlan {
 		var q string

@@ -641,6 +641,12 @@ func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rule
 	if err := checkCompliance(ctx, tx, in.ParcelID); err != nil {
 		return 0, err
 	}
+	// The parcel row is written before the sales are searched: on Citus the
+	// search reads every shard in parallel, after which a transaction may
+	// not write a reference table such as parcel.
+	if _, err := tx.Exec(ctx, `UPDATE parcel SET status = 'registered', updated_at = now() WHERE id = $1 AND status <> 'registered'`, in.ParcelID); err != nil {
+		return 0, err
+	}
 	var live int64
 	err = tx.QueryRow(ctx, `SELECT id FROM sale WHERE parcel_id = $1 AND state NOT IN ('failed', 'terminated', 'defaulted')`, in.ParcelID).Scan(&live)
 	if err == nil {
@@ -687,9 +693,6 @@ func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rule
 		if _, err := save(ctx, tx, l, m, evs, actor, nil); err != nil {
 			return 0, err
 		}
-	}
-	if _, err := tx.Exec(ctx, `UPDATE parcel SET status = 'registered', updated_at = now() WHERE id = $1 AND status <> 'registered'`, in.ParcelID); err != nil {
-		return 0, err
 	}
 	return id, nil
 }
