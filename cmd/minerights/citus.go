@@ -23,7 +23,10 @@ type citusFlags struct {
 	DB      string `name:"db" default:"minerights" help:"Database to create on every node and print the URL of."`
 }
 
-type citusStartCmd struct{ citusFlags }
+type citusStartCmd struct {
+	citusFlags
+	Fresh bool `name:"fresh" help:"Drop the database on every node first (benchmarks)."`
+}
 
 func (c *citusStartCmd) Run(ctx context.Context, g *globals) error {
 	if c.Workers < 1 {
@@ -37,6 +40,11 @@ func (c *citusStartCmd) Run(ctx context.Context, g *globals) error {
 	defer cancel()
 	if err := cz.Start(ctx, true); err != nil {
 		return err
+	}
+	if c.Fresh {
+		if err := cz.DropDatabase(ctx, c.DB); err != nil {
+			return err
+		}
 	}
 	if err := cz.CreateDatabase(ctx, c.DB); err != nil {
 		return err
