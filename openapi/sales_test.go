@@ -19,6 +19,7 @@ import (
 	"minerights/auction"
 	"minerights/data"
 	"minerights/internal/apitest"
+	"minerights/internal/pgtest"
 	"minerights/internal/money"
 	"minerights/internal/testdb"
 	"minerights/openapi"
@@ -545,7 +546,13 @@ func fast(t *testing.T) auction.Rules {
 func (x *xfer) open(id int64, method string, bidders ...registered) {
 	x.t.Helper()
 	now := x.dbNow()
-	start := now.Add(2 * time.Second)
+	// The applications, deposits and qualifications must all land before
+	// bidding opens; on Citus (make test-citus) each crosses nodes.
+	lead := 2 * time.Second
+	if pgtest.Citus() != nil {
+		lead = 12 * time.Second
+	}
+	start := now.Add(lead)
 	w := map[string]any{"apply_start": now.Add(time.Second), "apply_end": start, "deposit_deadline": start, "bidding_start": start}
 	if method != "auction" {
 		w["bidding_end"] = start.Add(3 * time.Second)

@@ -202,7 +202,7 @@ func (s *Store) PutRule(ctx context.Context, r Rule) (Rule, error) {
 			ON CONFLICT (layer_kind) DO UPDATE SET title = EXCLUDED.title, effect = EXCLUDED.effect,
 				hard_distance_m = EXCLUDED.hard_distance_m, warn_distance_m = EXCLUDED.warn_distance_m,
 				exempt_minerals = EXCLUDED.exempt_minerals, exemption = EXCLUDED.exemption, basis = EXCLUDED.basis,
-				enabled = EXCLUDED.enabled, updated_at = now()
+				enabled = EXCLUDED.enabled, updated_at = EXCLUDED.updated_at
 			RETURNING `+ruleColumns,
 			r.LayerKind, r.Title, r.Effect, r.HardDistanceM, r.WarnDistanceM, r.ExemptMinerals, r.Exemption, r.Basis, r.Enabled))
 		return err
