@@ -24,9 +24,7 @@ func TestTenderThreeBidders(t *testing.T) {
 	a, b, c := x.bidder("甲矿业有限公司"), x.bidder("乙石材有限公司"), x.bidder("丙建材有限公司")
 	x.open(sale.ID, "tender", a, b, c)
 	path := fmt.Sprintf("/api/v1/sales/%d", sale.ID)
-	if s := x.sale(sale.ID); s.State != string(auction.StateTenderOpen) {
-		t.Fatalf("sale is %s, want %s", s.State, auction.StateTenderOpen)
-	}
+	x.waitState(sale.ID, string(auction.StateTenderOpen), 10*time.Second)
 	for i, bid := range []struct {
 		who    registered
 		amount int64

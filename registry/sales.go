@@ -569,7 +569,7 @@ func (s *Store) transition(ctx context.Context, id int64, actor string,
 	var next auction.Sale
 	var evs []auction.Event
 	var seq int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTxRetry(ctx, func(tx pgx.Tx) error {
 		l, err := s.lockSale(ctx, tx, id, nil)
 		if err != nil {
 			return err
@@ -611,7 +611,7 @@ func (s *Store) act(ctx context.Context, id int64, actor, what string, fn func(n
 // reserve commitment is drawn here and kept secret until the close.
 func (s *Store) CreateSale(ctx context.Context, in SaleInput, rules auction.Rules, actor string) (Sale, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTxRetry(ctx, func(tx pgx.Tx) error {
 		var err error
 		id, err = insertSale(ctx, tx, in, rules, actor, 1, nil, nil)
 		return err

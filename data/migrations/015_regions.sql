@@ -199,9 +199,10 @@ BEGIN
 END
 $$;
 
--- The overview's upsert takes its time from the inserted row: a function
--- such as now() in ON CONFLICT ... DO UPDATE SET is refused on a Citus
--- reference table (the statement is shipped to every copy).
+-- The overview, as in 004, in a form Citus can also run: its upsert takes
+-- its time from the inserted row (a function such as now() in ON CONFLICT
+-- ... DO UPDATE SET is refused on a reference table, the statement being
+-- shipped to every copy).
 CREATE OR REPLACE FUNCTION map_build_overview(p_layer bigint, p_pixel double precision) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -211,12 +212,17 @@ BEGIN
     DELETE FROM map_overview WHERE layer_id = p_layer;
     -- Cells of 10 km keep each union small; a blob crossing a cell edge is
     -- drawn as two pieces that meet, which a map does not show.
+    -- The blobs of each cell are made first and cut after (a lateral
+    -- ST_Subdivide): on Citus the union of a cell gathers rows from every
+    -- shard, and a set-returning function cannot sit on that aggregate.
+    WITH cells AS MATERIALIZED (
+        SELECT ST_SimplifyPreserveTopology(
+                   ST_Buffer(ST_Union(ST_Buffer(ST_SimplifyPreserveTopology(f.geom_3857, p_pixel / 4), p_pixel / 2, 'quad_segs=1')),
+                             -p_pixel / 2, 'quad_segs=1'), p_pixel / 4) AS g
+        FROM layer_feature f WHERE f.layer_id = p_layer
+        GROUP BY floor(ST_XMin(f.geom_3857::box2d) / 10000), floor(ST_YMin(f.geom_3857::box2d) / 10000))
     INSERT INTO map_overview (layer_id, geom)
-    SELECT p_layer, ST_Subdivide(ST_SimplifyPreserveTopology(
-               ST_Buffer(ST_Union(ST_Buffer(ST_SimplifyPreserveTopology(f.geom_3857, p_pixel / 4), p_pixel / 2, 'quad_segs=1')),
-                         -p_pixel / 2, 'quad_segs=1'), p_pixel / 4), 256)
-    FROM layer_feature f WHERE f.layer_id = p_layer
-    GROUP BY floor(ST_XMin(f.geom_3857::box2d) / 10000), floor(ST_YMin(f.geom_3857::box2d) / 10000);
+    SELECT p_layer, d.geom FROM cells CROSS JOIN LATERAL ST_Subdivide(cells.g, 256) AS d(geom);
     GET DIAGNOSTICS n = ROW_COUNT;
     DELETE FROM map_overview WHERE layer_id = p_layer AND ST_IsEmpty(geom);
     INSERT INTO map_overview_built (layer_id, pieces) VALUES (p_layer, n)
