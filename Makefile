@@ -28,7 +28,7 @@ test-faults: deps
 # The service on a local Citus cluster (a coordinator and two workers, see
 # docs/scaling.md): the tests that run against the coordinator. Builds Citus
 # from ../shared/vendor when it is not installed.
-CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestFailedSales|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit
+CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit
 CITUS_API_TESTS := TestDrill|TestTenderThreeBidders|TestConcurrentBidsTwoProcesses|TestRulesAndLayerImportOverHTTP|TestOGCItemsQueries|TestTiles|TestTileCacheInvalidation|TestGDALReadsFeaturesAndTiles
 test-citus: deps
 	@bash scripts/citus-build.sh

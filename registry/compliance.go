@@ -321,7 +321,7 @@ func (s *Store) ComplianceProblem(ctx context.Context, parcelID int64) (string, 
 // checkTx runs a check in one repeatable-read snapshot, so that every
 // figure of a report comes from the same layer versions.
 func (s *Store) checkTx(ctx context.Context, mode pgx.TxAccessMode, fn func(pgx.Tx) error) error {
-	return mapErr(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: mode}, fn))
+	return s.retryTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: mode}, fn)
 }
 
 // layerRule is a current layer with the rule of its kind.

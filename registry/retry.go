@@ -20,8 +20,15 @@ const deadlockRetries = 3
 // or announced at once can meet in a cycle across nodes, which Citus's
 // detector breaks by cancelling one of them.
 func (s *Store) inTxRetry(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.retryTx(ctx, pgx.TxOptions{}, fn)
+}
+
+// retryTx is inTxRetry with transaction options. Compliance reports are
+// written to a reference table on Citus: two reports written at once can
+// meet in the same kind of cycle.
+func (s *Store) retryTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, fn)
+		err := pgx.BeginTxFunc(ctx, s.pool, opts, fn)
 		var pe *pgconn.PgError
 		if attempt < deadlockRetries && errors.As(err, &pe) && pe.Code == "40P01" && ctx.Err() == nil {
 			continue
