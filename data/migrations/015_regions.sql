@@ -10,7 +10,10 @@
 -- county; one that crosses the boundary reaches at most the diagonal of its
 -- box beyond it (its point is inside), so the county grown by the largest
 -- such diagonal covers the region; features outside every county are
--- covered by their common box. A check then reads only the regions whose
+-- covered by their common box. The county is simplified first (a county
+-- has thousands of vertices, and every check measures its distance to a
+-- few coverages) and grown by the tolerance too: Douglas-Peucker moves no
+-- point farther than it, so the coverage still holds the county. A check then reads only the regions whose
 -- coverage comes within the rule's reach of the parcel: one, except near a
 -- boundary.
 
@@ -58,8 +61,7 @@ BEGIN
         INSERT INTO layer_region (layer_id, region_code, features, coverage)
         VALUES (p_layer, reg, cnt,
             CASE WHEN cg IS NULL THEN boxes
-                 WHEN grow = 0 THEN ST_Transform(cg, 4526)
-                 ELSE ST_Buffer(ST_Transform(cg, 4526), grow + 1, 'quad_segs=2') END);
+                 ELSE ST_Buffer(ST_Simplify(ST_Transform(cg, 4526), 200), 200 + grow + 1, 'quad_segs=2') END);
         n := n + 1;
     END LOOP;
     RETURN n;
