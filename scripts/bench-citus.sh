@@ -13,7 +13,7 @@
 # Environment: BENCH_SIZES ("1000000 4000000"), BENCH_SECONDS (per run, 20),
 # BENCH_DIR (.data-bench-citus), BENCH_TARGETS ("single citus"),
 # BENCH_WORKLOADS ("compliance round"), ROUND_SALES (1000), ROUND_BIDDERS
-# (2000), CITUS_SHARDS (32).
+# (2000), ROUND_SLACK (60s: more time for the round's applications), CITUS_SHARDS (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -101,9 +101,10 @@ for wl in $WORKLOADS; do
 						psql -q "$url" -c "SELECT nodename || ':' || nodeport AS node, count(*) AS shards, pg_size_pretty(sum(shard_size)) AS size
 							FROM citus_shards WHERE table_name = 'layer_feature'::regclass GROUP BY 1 ORDER BY 1"
 						echo "== a check's feature query, parcel 1's region (compliance_hits runs this per region)"
+						region=$(psql -qAt "$url" -c "SELECT county_code FROM parcel WHERE gazette_no = 1")
 						psql -q "$url" -c "EXPLAIN (COSTS OFF) SELECT f.fid FROM layer_feature f JOIN layer l ON l.id = f.layer_id
 							JOIN compliance_rule r ON r.layer_kind = l.kind AND r.enabled
-							WHERE l.current AND f.region_code = (SELECT county_code FROM parcel WHERE gazette_no = 1)
+							WHERE l.current AND f.region_code = '$region'
 							AND ST_DWithin(f.geom_4526, (SELECT ST_Transform(geom, 4526) FROM parcel WHERE gazette_no = 1), GREATEST(r.hard_distance_m, r.warn_distance_m))"
 						echo "== the regions the checks of the 11 gazette parcels read"
 						psql -q "$url" -c "SELECT p.gazette_no, p.county_code, (SELECT string_agg(DISTINCT lg.region_code, ',')
@@ -142,7 +143,7 @@ YAML
 				for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.2; done
 			done
 			echo "bench-citus: $target: setting up $ROUND_SALES sales, $ROUND_BIDDERS bidders" >&2
-			DATABASE_URL="$url" ./bin/bidload setup -rules "$rules" -sales "$ROUND_SALES" -bidders "$ROUND_BIDDERS" -out "$DIR/plan-$target.json"
+			DATABASE_URL="$url" ./bin/bidload setup -rules "$rules" -sales "$ROUND_SALES" -bidders "$ROUND_BIDDERS" -slack "${ROUND_SLACK:-60s}" -out "$DIR/plan-$target.json"
 			DATABASE_URL="$url" ./bin/bidload run -urls "$urls" -plan "$DIR/plan-$target.json" -d "${SECS}s" -c 64 \
 				-out "$DIR/receipts-$target.jsonl" -label "round $target" | tee -a "$results"
 			DATABASE_URL="$url" ./bin/bidload check -plan "$DIR/plan-$target.json" -receipts "$DIR/receipts-$target.jsonl" -wait 3m | tee -a "$results"
