@@ -5,7 +5,7 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids bench-gis-pages bench-room build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test test-citus bench-citus test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids bench-gis-pages bench-room build vet openapi generate db-start db-stop fuzz clean
 
 run: deps-run build
 	@set -euo pipefail; \
@@ -29,6 +29,21 @@ test-faults: deps-run
 # Chromium, Node) come with deps-test.
 deps-run:
 	@bash scripts/deps.sh run
+
+# The service on a local Citus cluster (a coordinator and two workers, see
+# docs/scaling.md): the tests that run against the coordinator. Builds Citus
+# from ../shared/vendor when it is not installed.
+CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit
+CITUS_API_TESTS := TestDrill|TestTenderThreeBidders|TestConcurrentBidsTwoProcesses|TestRulesAndLayerImportOverHTTP|TestOGCItemsQueries|TestTiles|TestTileCacheInvalidation|TestGDALReadsFeaturesAndTiles
+test-citus: deps
+	@bash scripts/citus-build.sh
+	MINERIGHTS_TEST_CITUS=1 $(GO) test -count=1 -timeout 30m -run '$(CITUS_REGISTRY_TESTS)' ./registry
+	MINERIGHTS_TEST_CITUS=1 $(GO) test -count=1 -timeout 30m -run '$(CITUS_API_TESTS)' ./openapi
+
+# One PostgreSQL against Citus on this machine: compliance checks with
+# generated red lines and the 1,000-sale bid round, with the plans.
+bench-citus: build
+	@bash scripts/bench-citus.sh
 
 deps-test:
 	@bash scripts/deps.sh test

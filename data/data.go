@@ -19,7 +19,7 @@ func Migrations() fs.FS {
 	if err != nil {
 		panic(err) // the directory is embedded at compile time
 	}
-	return sub
+	return gapless(sub)
 }
 
 //go:embed seed/parcels.json

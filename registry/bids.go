@@ -149,7 +149,9 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 	b.Queue(`BEGIN`)
 	read := s.queueLock(b, r.SaleID, false, func(b *pgx.Batch) func(pgx.BatchResults) error {
 		if r.Key != "" {
-			b.Queue(`SELECT `+bidColumns+`, request_hash FROM bid WHERE bidder_id = $1 AND idempotency_key = $2`, r.BidderID, r.Key)
+			// The key is the bidder's for a bid in this sale (015): the
+			// lookup stays on the sale's rows, one shard on Citus.
+			b.Queue(`SELECT `+bidColumns+`, request_hash FROM bid WHERE sale_id = $3 AND bidder_id = $1 AND idempotency_key = $2`, r.BidderID, r.Key, r.SaleID)
 		}
 		b.Queue(recentBidsSQL, r.SaleID, r.BidderID, recentBidsPrefetch)
 		return func(br pgx.BatchResults) error {

@@ -202,7 +202,7 @@ func (s *Store) PutRule(ctx context.Context, r Rule) (Rule, error) {
 			ON CONFLICT (layer_kind) DO UPDATE SET title = EXCLUDED.title, effect = EXCLUDED.effect,
 				hard_distance_m = EXCLUDED.hard_distance_m, warn_distance_m = EXCLUDED.warn_distance_m,
 				exempt_minerals = EXCLUDED.exempt_minerals, exemption = EXCLUDED.exemption, basis = EXCLUDED.basis,
-				enabled = EXCLUDED.enabled, updated_at = now()
+				enabled = EXCLUDED.enabled, updated_at = EXCLUDED.updated_at
 			RETURNING `+ruleColumns,
 			r.LayerKind, r.Title, r.Effect, r.HardDistanceM, r.WarnDistanceM, r.ExemptMinerals, r.Exemption, r.Basis, r.Enabled))
 		return err
@@ -326,7 +326,7 @@ func (s *Store) ComplianceProblem(ctx context.Context, parcelID int64) (string, 
 // checkTx runs a check in one repeatable-read snapshot, so that every
 // figure of a report comes from the same layer versions.
 func (s *Store) checkTx(ctx context.Context, mode pgx.TxAccessMode, fn func(pgx.Tx) error) error {
-	return mapErr(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: mode}, fn))
+	return s.retryTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: mode}, fn)
 }
 
 // layerRule is a current layer with the rule of its kind.

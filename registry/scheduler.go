@@ -45,17 +45,40 @@ func (s *Store) tickDue(ctx context.Context, grace time.Duration) (int, error) {
 	}
 }
 
+// claimCandidates is how many due sales one claim looks at: the ones held
+// by a bid are skipped, so a few more than the processes ticking at once.
+const claimCandidates = 16
+
 func (s *Store) tickOne(ctx context.Context, grace time.Duration) (changed, found bool, err error) {
 	var id, seq int64
 	var evs []auction.Event
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT id FROM sale WHERE next_deadline + $1::interval <= clock_timestamp()
-			ORDER BY next_deadline LIMIT 1 FOR UPDATE SKIP LOCKED`, grace).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
+		// Due sales are found first and then claimed one by one by id: a
+		// sharded database (Citus) cannot lock rows in a query that spans
+		// shards, and a claim by id is a query on one sale's shard.
+		rows, err := tx.Query(ctx, `SELECT id FROM sale WHERE next_deadline + $1::interval <= clock_timestamp()
+			ORDER BY next_deadline, id LIMIT $2`, grace, claimCandidates)
 		if err != nil {
 			return err
+		}
+		due, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		id = 0
+		for _, d := range due {
+			err := tx.QueryRow(ctx, `SELECT id FROM sale WHERE id = $1 AND next_deadline + $2::interval <= clock_timestamp()
+				FOR UPDATE SKIP LOCKED`, d, grace).Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			break
+		}
+		if id == 0 {
+			return nil
 		}
 		found = true
 		l, err := s.lockSale(ctx, tx, id, nil)

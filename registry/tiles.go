@@ -138,11 +138,15 @@ SELECT COALESCE(ST_AsMVT(t, ` + p(c.ID) + `, ` + fmt.Sprint(TileExtent) + `, 'ge
 		cols = append(cols, src.id+" AS mvt_id")
 		idCol = ", 'mvt_id'"
 	}
-	query := `WITH b AS (SELECT ` + env + ` AS env, ` + qenv + ` AS qenv)
-SELECT COALESCE(ST_AsMVT(t, ` + p(c.ID) + `, ` + fmt.Sprint(TileExtent) + `, 'geom'` + idCol + `), '') FROM (
+	// The rows are a materialised CTE so that ST_AsMVT reads them with
+	// their column names wherever they were computed: on Citus the rows
+	// of a layer come from every shard and the aggregate runs on the
+	// coordinator, which otherwise sees anonymous records.
+	query := `WITH b AS (SELECT ` + env + ` AS env, ` + qenv + ` AS qenv),
+t AS MATERIALIZED (
 	SELECT ST_AsMVTGeom(` + g + `, b.env, ` + fmt.Sprint(TileExtent) + `, ` + fmt.Sprint(TileBuffer) + `, true) AS geom, ` + strings.Join(cols, ", ") + `
-	FROM b, ` + src.from + ` WHERE ` + strings.Join(where, " AND ") + `
-) t`
+	FROM b, ` + src.from + ` WHERE ` + strings.Join(where, " AND ") + `)
+SELECT COALESCE(ST_AsMVT(t, ` + p(c.ID) + `, ` + fmt.Sprint(TileExtent) + `, 'geom'` + idCol + `), '') FROM t`
 	return query, args
 }
 

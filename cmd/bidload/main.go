@@ -203,6 +203,7 @@ func setup(ctx context.Context, args []string) error {
 	db := fs.String("db", os.Getenv("DATABASE_URL"), "database URL")
 	nSales := fs.Int("sales", 1, "sales in timed bidding")
 	nBidders := fs.Int("bidders", 64, "bidders, spread over the sales")
+	slack := fs.Duration("slack", 0, "extra time before applications open and again before bidding starts, for a slow cluster (a loaded machine, Citus)")
 	rulesFile := fs.String("rules", "", "rules YAML file (the servers' MINERIGHTS_RULES)")
 	out := fs.String("out", "plan.json", "plan file to write")
 	if err := fs.Parse(args); err != nil {
@@ -252,8 +253,8 @@ func setup(ctx context.Context, args []string) error {
 	if err := pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
 		return err
 	}
-	applyStart := now.Add(3*time.Second + time.Duration(len(ids))*15*time.Millisecond)
-	biddingStart := applyStart.Add(5*time.Second + time.Duration(*nBidders)*10*time.Millisecond)
+	applyStart := now.Add(*slack + 3*time.Second + time.Duration(len(ids))*15*time.Millisecond)
+	biddingStart := applyStart.Add(*slack + 5*time.Second + time.Duration(*nBidders)*10*time.Millisecond)
 	w := auction.Windows{ApplyStart: applyStart, ApplyEnd: biddingStart, DepositDeadline: biddingStart, BiddingStart: biddingStart,
 		BiddingEnd: biddingStart.Add(3*time.Second + time.Duration(*nBidders)*5*time.Millisecond)}
 	if err := parallel(len(ids), 8, func(i int) error {

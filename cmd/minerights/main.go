@@ -51,6 +51,7 @@ type cli struct {
 	Import   importCmd   `cmd:"" help:"Import a check layer file (GeoJSON or 国土 TXT) as the layer's new version, all or nothing."`
 	Calendar calendarCmd `cmd:"" help:"Load and list the working-day calendar years (holidays and adjusted working days) in the database."`
 	Localdb  localdbCmd  `cmd:"" help:"Run a project-local PostgreSQL cluster for development."`
+	Citus    citusCmd    `cmd:"" help:"Run a local Citus cluster and place the schema on Citus."`
 }
 
 // kongExit is what kong's exit function panics with: kong calls it after

@@ -35,6 +35,10 @@ type Cluster struct {
 	Port int
 	// BinDir holds initdb, pg_ctl and postgres.
 	BinDir string
+	// Settings are extra server settings (name=value), applied after the
+	// defaults; a Citus node sets shared_preload_libraries and a loopback
+	// listen address through them (see citus.go).
+	Settings []string
 
 	cred *syscall.Credential
 	uid  int
@@ -163,6 +167,9 @@ func (c *Cluster) Start(ctx context.Context, durable bool) error {
 		"-c shared_buffers=256MB",
 		"-c wal_level=replica",
 		"-c max_wal_senders=10",
+	}
+	for _, kv := range c.Settings {
+		opts = append(opts, "-c "+kv)
 	}
 	if !durable {
 		opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")

@@ -3,7 +3,8 @@
 // test cloned from a template that is migrated once.
 //
 // Set MINERIGHTS_TEST_PG_URL to a superuser URL of a running server to use it
-// instead of starting a cluster.
+// instead of starting a cluster. Set MINERIGHTS_TEST_CITUS=1 to run the tests
+// on a Citus cluster instead (a coordinator and two workers, see citus.go).
 package pgtest
 
 import (
@@ -35,6 +36,9 @@ var (
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func Main(m *testing.M) int {
+	if os.Getenv("MINERIGHTS_TEST_CITUS") == "1" {
+		return citusMain(m)
+	}
 	if u := os.Getenv("MINERIGHTS_TEST_PG_URL"); u != "" {
 		adminURL = u
 		code := m.Run()
@@ -113,6 +117,9 @@ type Setup func(ctx context.Context, url string) error
 // that setup prepared. The database is dropped when the test ends.
 func NewDatabase(tb testing.TB, key string, setup Setup) string {
 	tb.Helper()
+	if citus != nil {
+		return newCitusDatabase(tb, setup)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	admin := AdminURL(tb)

@@ -20,8 +20,17 @@ func SeedData() registry.SeedData {
 	return registry.SeedData{Counties: data.Counties(), Facts: data.Facts(), Parcels: data.Parcels(), Layers: data.Layers()}
 }
 
+// migrate applies the migrations and, on Citus, places the schema on the
+// cluster as `minerights citus distribute` does.
 func migrate(ctx context.Context, url string) error {
-	return registry.Migrate(ctx, url, data.Migrations())
+	if err := registry.Migrate(ctx, url, data.Migrations()); err != nil {
+		return err
+	}
+	if pgtest.Citus() != nil {
+		_, err := registry.Distribute(ctx, url)
+		return err
+	}
+	return nil
 }
 
 func seed(ctx context.Context, url string) error {
@@ -61,3 +70,22 @@ func Migrated(t testing.TB) DB { t.Helper(); return open(t, "migrated", migrate)
 // Seeded returns a migrated database holding the counties and the 11
 // gazette parcels.
 func Seeded(t testing.TB) DB { t.Helper(); return open(t, "seeded", seed) }
+
+// SeededSingleNode is Seeded without the distribution step: on a Citus
+// cluster its tables stay plain tables of the coordinator, so the same
+// statements run on one PostgreSQL; elsewhere it is Seeded.
+func SeededSingleNode(t testing.TB) DB {
+	t.Helper()
+	return open(t, "seeded-single", func(ctx context.Context, url string) error {
+		if err := registry.Migrate(ctx, url, data.Migrations()); err != nil {
+			return err
+		}
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		_, err = registry.New(pool).Seed(ctx, SeedData())
+		return err
+	})
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# make bench-citus: the same service on one PostgreSQL and on Citus (a
+# coordinator and two workers on this machine), in one run:
+#   compliance: N generated red lines (minerights generate stress, imported
+#     with minerights import), the check's statements on a random gazette
+#     parcel through pgbench, 1 and 4 clients;
+#   round: 1,000 sales in timed bidding, 2,000 bidders, two `minerights
+#     serve` processes (cmd/bidload), then the consistency check (every
+#     receipt stored once, winners re-derived, audit verified);
+# and the plans (EXPLAIN) of a check's feature query and of a bid's
+# statements on Citus, which must each route to one shard.
+#
+# Environment: BENCH_SIZES ("1000000 4000000"), BENCH_SECONDS (per run, 20),
+# BENCH_DIR (.data-bench-citus), BENCH_TARGETS ("single citus"),
+# BENCH_WORKLOADS ("compliance round"), ROUND_SALES (1000), ROUND_BIDDERS
+# (2000), ROUND_SLACK (60s: more time for the round's applications), CITUS_SHARDS (32).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${BENCH_SIZES:-"1000000 4000000"}
+SECS=${BENCH_SECONDS:-20}
+DIR=${BENCH_DIR:-.data-bench-citus}
+TARGETS=${BENCH_TARGETS:-"single citus"}
+WORKLOADS=${BENCH_WORKLOADS:-"compliance round"}
+ROUND_SALES=${ROUND_SALES:-1000}
+ROUND_BIDDERS=${ROUND_BIDDERS:-2000}
+SHARDS=${CITUS_SHARDS:-32}
+command -v pgbench >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+bash scripts/citus-build.sh
+go build -o bin/minerights ./cmd/minerights
+go build -o bin/bidload ./cmd/bidload
+mkdir -p "$DIR"
+DIR=$(realpath "$DIR")
+
+# Loopback ports for the two API servers, picked free.
+read -r P1 P2 < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	./bin/minerights localdb stop --dir "$DIR/single" --port 5451 >/dev/null 2>&1 || true
+	./bin/minerights citus stop --dir "$DIR/citus" --shards "$SHARDS" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# database TARGET NAME: a fresh, migrated and seeded database on the
+# target; prints its URL. On Citus the schema is distributed before the seed.
+database() {
+	local target=$1 db=$2 url
+	if [ "$target" = single ]; then
+		url=$(./bin/minerights localdb start --dir "$DIR/single" --port 5451 --db postgres)
+		psql -q "$url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >&2
+		url=${url/\/postgres\?//$db?}
+	else
+		url=$(./bin/minerights citus start --dir "$DIR/citus" --shards "$SHARDS" --db "$db" --fresh)
+	fi
+	DATABASE_URL="$url" ./bin/minerights migrate >/dev/null 2>&1
+	if [ "$target" = citus ]; then
+		DATABASE_URL="$url" ./bin/minerights citus distribute >"$DIR/distribute.log"
+	fi
+	DATABASE_URL="$url" ./bin/minerights seed >/dev/null 2>&1
+	echo "$url"
+}
+
+results="$DIR/citus-results.txt"
+plans="$DIR/citus-plans.txt"
+: >"$results"
+: >"$plans"
+go run ./cmd/checkload/sqlscript >"$DIR/check.sql"
+
+for wl in $WORKLOADS; do
+	for target in $TARGETS; do
+		case $wl in
+		compliance)
+			for n in $SIZES; do
+				url=$(database "$target" "mr_check_$n")
+				file="$DIR/stress-$n.geojson"
+				[ -s "$file" ] || ./bin/minerights generate stress --redlines "$n" --out "$file"
+				start=$(date +%s.%N)
+				DATABASE_URL="$url" ./bin/minerights import redlines "$file" --source "minerights generate stress --redlines $n" >/dev/null
+				took=$(echo "$(date +%s.%N) - $start" | bc)
+				psql -q "$url" -c "VACUUM ANALYZE" 2>/dev/null || psql -q "$url" -c "ANALYZE"
+				printf 'import %s n=%s\tseconds=%.0f\n' "$target" "$n" "$took" | tee -a "$results"
+				for c in 1 4; do
+					rm -f "$DIR"/pgb-check.*
+					out=$(pgbench -n -M prepared -c $c -j $c -T "$SECS" -l --log-prefix "$DIR/pgb-check" -f "$DIR/check.sql" "$url" 2>&1)
+					tps=$(grep -E '^tps' <<<"$out" | sed -E 's/tps = ([0-9.]+).*/\1/')
+					[ -n "$tps" ] || { echo "$out" >&2; exit 1; }
+					read -r p50 p99 < <(cat "$DIR"/pgb-check.* | awk '{print $3}' | sort -n |
+						awk '{a[NR]=$1} END {printf "%.2f %.2f\n", a[int(NR*0.50)+1]/1000, a[int(NR*0.99)+1]/1000}')
+					printf 'check %s n=%s\tclients=%d\tchecks/s=%.1f\tp50_ms=%s\tp99_ms=%s\n' "$target" "$n" "$c" "$tps" "$p50" "$p99" | tee -a "$results"
+				done
+				rm -f "$DIR"/pgb-check.*
+				if [ "$target" = citus ]; then
+					{
+						echo "== n=$n: features per node"
+						psql -q "$url" -c "SELECT nodename || ':' || nodeport AS node, count(*) AS shards, pg_size_pretty(sum(shard_size)) AS size
+							FROM citus_shards WHERE table_name = 'layer_feature'::regclass GROUP BY 1 ORDER BY 1"
+						echo "== a check's feature query, parcel 1's region (compliance_hits runs this per region)"
+						region=$(psql -qAt "$url" -c "SELECT county_code FROM parcel WHERE gazette_no = 1")
+						psql -q "$url" -c "EXPLAIN (COSTS OFF) SELECT f.fid FROM layer_feature f JOIN layer l ON l.id = f.layer_id
+							JOIN compliance_rule r ON r.layer_kind = l.kind AND r.enabled
+							WHERE l.current AND f.region_code = '$region'
+							AND ST_DWithin(f.geom_4526, (SELECT ST_Transform(geom, 4526) FROM parcel WHERE gazette_no = 1), GREATEST(r.hard_distance_m, r.warn_distance_m))"
+						echo "== the regions the checks of the 11 gazette parcels read"
+						psql -q "$url" -c "SELECT p.gazette_no, p.county_code, (SELECT string_agg(DISTINCT lg.region_code, ',')
+							FROM layer l JOIN compliance_rule r ON r.layer_kind = l.kind AND r.enabled JOIN layer_region lg ON lg.layer_id = l.id
+							WHERE l.current AND ST_DWithin(lg.coverage, ST_Transform(p.geom, 4526), GREATEST(r.hard_distance_m, r.warn_distance_m))) AS regions
+							FROM parcel p ORDER BY 1"
+					} >>"$plans"
+				fi
+			done
+			;;
+		round)
+			url=$(database "$target" mr_round)
+			rules="$DIR/bench-rules.yaml"
+			cat >"$rules" <<'YAML'
+name: bench
+listing_period: {duration: 1s}
+announcement_lead: {duration: 1s}
+timed_bidding_delay: 1s
+countdown: 45s
+min_bidders: {listing: 1, auction: 3, tender: 3}
+confirmation_within: {duration: 3s}
+publicity_start_within: {duration: 5s}
+publicity_length: {duration: 10s}
+bid_rate: {bids: 10, per: 1s}
+allow_self_raise: false
+YAML
+			urls=""
+			sep="?"; [[ "$url" == *\?* ]] && sep="&"
+			for port in $P1 $P2; do
+				DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
+					>"$DIR/serve-$target-$port.log" 2>&1 &
+				pids+=($!)
+				urls="${urls:+$urls,}http://127.0.0.1:$port"
+			done
+			for port in $P1 $P2; do
+				for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.2; done
+			done
+			echo "bench-citus: $target: setting up $ROUND_SALES sales, $ROUND_BIDDERS bidders" >&2
+			DATABASE_URL="$url" ./bin/bidload setup -rules "$rules" -sales "$ROUND_SALES" -bidders "$ROUND_BIDDERS" -slack "${ROUND_SLACK:-60s}" -out "$DIR/plan-$target.json"
+			DATABASE_URL="$url" ./bin/bidload run -urls "$urls" -plan "$DIR/plan-$target.json" -d "${SECS}s" -c 64 \
+				-out "$DIR/receipts-$target.jsonl" -label "round $target" | tee -a "$results"
+			DATABASE_URL="$url" ./bin/bidload check -plan "$DIR/plan-$target.json" -receipts "$DIR/receipts-$target.jsonl" -wait 3m | tee -a "$results"
+			for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+			wait 2>/dev/null || true
+			pids=()
+			if [ "$target" = citus ]; then
+				sale=$(psql -qAt "$url" -c "SELECT min(id) FROM sale")
+				{
+					echo "== a bid: the sale's lock, its bid row, its audit entry, its key lookup (sale $sale)"
+					psql -q "$url" -c "EXPLAIN (COSTS OFF) SELECT parcel_id, machine_tag FROM sale WHERE id = $sale FOR UPDATE"
+					psql -q "$url" -c "EXPLAIN (COSTS OFF) INSERT INTO bid (sale_id, seq, bidder_id, paddle, amount_yuan, phase, at) VALUES ($sale, 1000000, 1, 1, 1, 'x', now())"
+					psql -q "$url" -c "EXPLAIN (COSTS OFF) INSERT INTO audit_event (sale_id, seq, kind, at, recorded_at, actor, data, prev_hash, hash) VALUES ($sale, 1000000, 'x', now(), now(), 'x', '{}', '', '')"
+					psql -q "$url" -c "EXPLAIN (COSTS OFF) SELECT seq FROM bid WHERE sale_id = $sale AND bidder_id = 1 AND idempotency_key = 'k'"
+					echo "== sales and bids per node"
+					psql -q "$url" -c "SELECT table_name, nodename || ':' || nodeport AS node, count(*) AS shards, pg_size_pretty(sum(shard_size)) AS size
+						FROM citus_shards WHERE table_name::text IN ('sale', 'bid', 'audit_event') GROUP BY 1, 2 ORDER BY 1, 2"
+				} >>"$plans"
+			fi
+			;;
+		*) echo "unknown workload $wl" >&2; exit 2 ;;
+		esac
+	done
+done
+echo "bench-citus: results in $results, plans in $plans"
