@@ -55,6 +55,9 @@ var CitusPlan = []CitusTable{
 	{"compliance_rule", Reference, "", "", "the rule book, a handful of rows"},
 	{"compliance_setting", Reference, "", "", "one row"},
 	{"compliance_report", Reference, "", "", "a few reports per parcel; parcel_compliance_problem() and the parcels map layer read them with the parcel, and its map trigger must fire on the coordinator's copy, where the servers listen"},
+	{"account", Reference, "", "", "browser accounts, thousands nationally; read with the session on every signed-in request, before any sale is known"},
+	{"web_session", Reference, "", "", "looked up by its digest on every signed-in request, before any sale is known"},
+	{"login_failure", Reference, "", "", "recent failed sign-ins, counted per login and address across every process"},
 	{"audit_checkpoint", Reference, "", "", "one global chain over the heads of the per-sale chains, written once per period"},
 	{"map_overview", Reference, "", "", "a few hundred pieces per large layer version, read by low-zoom tiles"},
 	{"map_overview_built", Reference, "", "", "one row per overview"},
@@ -70,7 +73,7 @@ var CitusPlan = []CitusTable{
 	{"sale_contract", Distributed, "sale_id", "sale", "keyed by sale"},
 	{"contract_instalment", Distributed, "sale_id", "sale", "keyed by sale"},
 	{"contract_payment", Distributed, "sale_id", "sale", "keyed by sale"},
-	{"layer_feature", Distributed, "region_code", "", "hundreds of millions of polygons nationally; by region (015_regions.sql), so a check reads one shard except near a boundary"},
+	{"layer_feature", Distributed, "region_code", "", "hundreds of millions of polygons nationally; by region (013_regions.sql), so a check reads one shard except near a boundary"},
 }
 
 // CitusChange is a change the schema needs on Citus before its tables are

@@ -244,7 +244,7 @@ func (s *Store) ImportLayer(ctx context.Context, in LayerImport) (Layer, error) 
 			prov["sha256"] = in.SHA256
 		}
 		prov["format"], prov["srid"] = in.Features.Format(), in.Features.SRID()
-		// Each feature is filed under its region (015_regions.sql): on
+		// Each feature is filed under its region (013_regions.sql): on
 		// Citus the region is the distribution column, so it is computed
 		// here, before the row is routed.
 		if _, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, elevation_top_m, elevation_bottom_m, geom, region_code)
