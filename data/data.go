@@ -19,7 +19,7 @@ func Migrations() fs.FS {
 	if err != nil {
 		panic(err) // the directory is embedded at compile time
 	}
-	return gapless(sub)
+	return sub
 }
 
 //go:embed seed/parcels.json

@@ -87,6 +87,10 @@ type CitusChange struct {
 // before the tables are placed; the foreign keys are then added back except
 // those named in CitusDroppedForeignKeys.
 var CitusChanges = []CitusChange{
+	{`DROP TRIGGER IF EXISTS parcel_in_sale_guard ON parcel;
+	  DROP TRIGGER IF EXISTS parcel_reserve_in_sale_guard ON parcel_reserve;
+	  DROP TRIGGER IF EXISTS parcel_capacity_in_sale_guard ON parcel_capacity`,
+		"a trigger on a reference table runs on every node's copy, where it cannot read the distributed sale table; the service keeps the same rule (a parcel of an announced or sold sale changes only through the sale) in UpdateParcel and the sale's correction, under the parcel's row lock that sale creation also takes"},
 	{`ALTER TABLE layer_feature DROP CONSTRAINT IF EXISTS layer_feature_pkey;
 	  ALTER TABLE layer_feature ADD PRIMARY KEY (layer_id, fid, region_code)`,
 		"a unique key of a distributed table must hold its distribution column; fids stay unique per layer version because the import refuses a file that repeats one (featureSource) and a feature has one region"},
