@@ -283,11 +283,11 @@ func withEvents(t *testing.T, cfg registry.EventsConfig) func(*openapi.Deps) {
 }
 
 // TestStalledSubscriberCutOff: a client that stops reading is disconnected
-// once it falls more than the buffer behind, while another keeps receiving
+// once it falls more than the buffer (48 of 120 large events) behind, while another keeps receiving
 // every event; resuming from the last event it got, it misses nothing.
 func TestStalledSubscriberCutOff(t *testing.T) {
 	t.Parallel()
-	x := newXfer(t, fast(t), 1, withEvents(t, registry.EventsConfig{Buffer: 8, Replay: 1000}))
+	x := newXfer(t, fast(t), 1, withEvents(t, registry.EventsConfig{Buffer: 48, Replay: 1000}))
 	sale := announced(x)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
