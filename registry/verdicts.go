@@ -45,7 +45,9 @@ const MaxVerdicts = 10000
 func verdictPublicSQL(sales bool) string {
 	cond := "p.status IN ('announced', 'in_sale', 'sold', 'failed')"
 	if sales {
-		cond = "(" + cond + " OR EXISTS (SELECT 1 FROM sale vs WHERE vs.parcel_id = p.id AND vs.announced_at IS NOT NULL))"
+		// Not correlated with p: Citus plans it once and joins its result
+		// (a correlated subquery over the distributed sale table it refuses).
+		cond = "(" + cond + " OR p.id IN (SELECT vs.parcel_id FROM sale vs WHERE vs.announced_at IS NOT NULL))"
 	}
 	return cond
 }
