@@ -56,7 +56,11 @@ type Deps struct {
 	// Calendar is the working-day calendar in force, for showing the
 	// announcement's windows in working days; nil shows none.
 	Calendar func(context.Context) (auction.Calendar, error)
-	Log      *slog.Logger
+	// Authority is the issuing authority named on the pages and on printed
+	// documents (MINERIGHTS_AUTHORITY, e.g. 驻马店市自然资源和规划局); empty
+	// says 自然资源和规划局.
+	Authority string
+	Log       *slog.Logger
 }
 
 // anonCSRFCookie carries the CSRF token of forms shown to a visitor who is
@@ -69,6 +73,8 @@ type pages struct {
 	cal  func(context.Context) (auction.Calendar, error)
 	log  *slog.Logger
 	tmpl map[string]*template.Template
+	// authority is the issuing authority (Deps.Authority).
+	authority string
 }
 
 //go:embed templates/*.html
@@ -89,6 +95,7 @@ func New(mux *http.ServeMux, d Deps) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
+	p.authority = or(d.Authority, "自然资源和规划局")
 	funcs := template.FuncMap{
 		"cst":     cst,
 		"cstDate": func(t time.Time) string { return t.In(shanghai).Format("2006年1月2日") },
@@ -119,6 +126,7 @@ func New(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("GET /sales/{id}/result", p.resultPage)
 	mux.HandleFunc("GET /sales/{id}/letter", p.letterPage)
 	mux.HandleFunc("GET /money", p.moneyJSON)
+	p.registerDesk(mux, funcs)
 	// The English read-only sale page of the map is replaced by the room.
 	mux.HandleFunc("GET /map/sale.html", func(w http.ResponseWriter, r *http.Request) {
 		if id, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64); err == nil && id > 0 {
@@ -268,6 +276,11 @@ func (a *apiReply) Write(b []byte) (int, error) { return a.body.Write(b) }
 // goes along, and for a change the session's CSRF token (the page has
 // checked its form's token first).
 func (p *pages) call(r *http.Request, me *registry.Principal, method, path string, body any) *apiReply {
+	return p.callWith(r, me, method, path, body, nil)
+}
+
+// callWith is call with more request headers (If-Match).
+func (p *pages) callWith(r *http.Request, me *registry.Principal, method, path string, body any, hdr http.Header) *apiReply {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -284,6 +297,9 @@ func (p *pages) call(r *http.Request, me *registry.Principal, method, path strin
 	}
 	if me != nil && method != http.MethodGet {
 		req.Header.Set(web.CSRFHeader, me.CSRF)
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
 	}
 	rep := &apiReply{status: http.StatusOK, header: http.Header{}}
 	p.api.ServeHTTP(rep, req)
