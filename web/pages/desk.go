@@ -6,8 +6,8 @@ import (
 	"maps"
 	"math"
 	"net/http"
-	"strconv"
 	"sort"
+	"strconv"
 	"time"
 
 	"minerights/registry"

@@ -40,10 +40,10 @@ type deskParcel struct {
 		Quantity  string `json:"quantity"`
 		Unit      string `json:"unit"`
 	} `json:"capacity"`
-	Statement   *string  `json:"statement"`
-	Schedule    *string  `json:"schedule"`
-	Responsible []string `json:"responsible"`
-	Version     int      `json:"version"`
+	Statement   *string   `json:"statement"`
+	Schedule    *string   `json:"schedule"`
+	Responsible []string  `json:"responsible"`
+	Version     int       `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
