@@ -367,9 +367,7 @@ func (p *pages) deskParcelCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(body, "county_code")
 	body["name"], body["county_code"], body["mineral"], body["basis"] = f.Name, f.CountyCode, f.Mineral, f.Basis
-	if f.Source != "" {
-		body["source_document"] = f.Source
-	}
+	body["source_document"] = or(f.Source, "由"+p.authority+"在业务办理页面上传登记（"+or(f.FileName, "拐点坐标文件")+"）")
 	if f.PriceWan != "" {
 		yuan, err := money.ParseWan(f.PriceWan)
 		if err != nil || yuan <= 0 {
