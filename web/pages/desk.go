@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"minerights/registry"
@@ -20,7 +21,7 @@ import (
 
 // deskPages are the desk's templates; each is parsed with the layout and
 // the desk navigation.
-var deskPages = []string{"desk_home", "desk_parcels", "desk_parcel", "desk_parcel_new", "desk_parcel_edit"}
+var deskPages = []string{"desk_home", "desk_parcels", "desk_parcel", "desk_parcel_new", "desk_parcel_edit", "desk_rules", "desk_layers", "desk_calendars"}
 
 func (p *pages) registerDesk(mux *http.ServeMux, shared template.FuncMap) {
 	funcs := maps.Clone(shared)
@@ -29,6 +30,13 @@ func (p *pages) registerDesk(mux *http.ServeMux, shared template.FuncMap) {
 	funcs["km2"] = func(m2 float64) string { return strconv.FormatFloat(m2/1e6, 'f', 4, 64) }
 	funcs["m2"] = func(m2 float64) string { return groupDigits(int64(math.Round(m2))) }
 	funcs["staleWords"] = staleWords
+	funcs["join"] = strings.Join
+	funcs["str"] = func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
 	funcs["effect"] = func(s string) string { return or(effectNames[s], s) }
 	for _, name := range deskPages {
 		p.tmpl[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates,
@@ -42,6 +50,7 @@ func (p *pages) registerDesk(mux *http.ServeMux, shared template.FuncMap) {
 	mux.HandleFunc("GET /desk/parcels/{id}/edit", p.deskParcelEdit)
 	mux.HandleFunc("POST /desk/parcels/{id}/edit", p.deskParcelUpdate)
 	mux.HandleFunc("POST /desk/parcels/{id}/compliance", p.deskCompliance)
+	p.registerDeskSetup(mux)
 }
 
 // deskView starts a desk page: a visitor is sent to sign in, anyone but
@@ -130,13 +139,7 @@ func (p *pages) deskHome(w http.ResponseWriter, r *http.Request) {
 		loaded[c.Year] = true
 	}
 	sort.Ints(d.Years)
-	now := time.Now()
-	for _, s := range sales.Items {
-		if !s.ServerTime.IsZero() {
-			now = s.ServerTime
-			break
-		}
-	}
+	now := p.now(sales.Items)
 	d.Today = now
 	d.Missing = missingYears(now, sales.Items, loaded)
 	v.Page = d

@@ -533,6 +533,7 @@ var reasonPatterns = []struct {
 	{regexp.MustCompile(`^header says 点数=(\d+) but the block has (\d+) corners`), "地块头写的点数为 $1，实际有 $2 个拐点"},
 	{regexp.MustCompile(`^the file's 带号 is (\d+), but this registry's parcels are in 3° zone (\d+)`), "文件的带号为 $1，本系统的地块在 3 度带第 $2 带：请把坐标换算到第 $2 带"},
 	{regexp.MustCompile(`^the corner-point file has no block under \[地块坐标\]`), "文件的 [地块坐标] 部分没有地块"},
+	{regexp.MustCompile(`^layer (\S+) is new: say its kind`), "图层 $1 是新图层：请填写图层类别（例如 railway），并在合规规则中为该类别添加规则"},
 }
 
 func reasonWords(s string) string {

@@ -279,12 +279,23 @@ func (p *pages) call(r *http.Request, me *registry.Principal, method, path strin
 	return p.callWith(r, me, method, path, body, nil)
 }
 
-// callWith is call with more request headers (If-Match).
+// rawBody is a request body sent as it is (a file), with its media type.
+type rawBody struct {
+	contentType string
+	data        []byte
+}
+
+// callWith is call with more request headers (If-Match); a rawBody is sent
+// as it is, anything else as JSON.
 func (p *pages) callWith(r *http.Request, me *registry.Principal, method, path string, body any, hdr http.Header) *apiReply {
 	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+	switch b := body.(type) {
+	case nil:
+	case rawBody:
+		rd = bytes.NewReader(b.data)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
 	}
 	req, _ := http.NewRequestWithContext(r.Context(), method, path, rd)
 	req.RemoteAddr = r.RemoteAddr
@@ -292,7 +303,9 @@ func (p *pages) callWith(r *http.Request, me *registry.Principal, method, path s
 	if c, err := r.Cookie(web.SessionCookie); err == nil {
 		req.AddCookie(c)
 	}
-	if body != nil {
+	if rb, ok := body.(rawBody); ok {
+		req.Header.Set("Content-Type", rb.contentType)
+	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if me != nil && method != http.MethodGet {
