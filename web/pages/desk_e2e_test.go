@@ -31,6 +31,9 @@ type deskResult struct {
 	Verdict, Layers              string
 	Checks                       []string
 	PhoneOverflow                int
+	UploadStatus                 []string
+	LayerSummary, LayerVersions  string
+	Calendars                    string
 }
 
 // TestDeskParcelsInChromium runs the clerk's parcel jobs in headless
@@ -129,11 +132,19 @@ func TestDeskParcelsInChromium(t *testing.T) {
 	if !strings.Contains(res.Layers, "redlines：第 1 版") {
 		t.Errorf("layer versions: %s", res.Layers)
 	}
+	joined = strings.Join(res.UploadStatus, "\n")
+	if !strings.Contains(joined, "已上传") || !strings.Contains(joined, "KiB") || !strings.Contains(res.LayerSummary, "已导入为第 2 版") ||
+		!strings.Contains(res.LayerVersions, "浏览器上传") {
+		t.Errorf("layer upload: progress %q, summary %q, versions %q", res.UploadStatus, res.LayerSummary, res.LayerVersions)
+	}
+	if !strings.Contains(res.Calendars, "2026") {
+		t.Errorf("calendars: %s", res.Calendars)
+	}
 	if res.PhoneOverflow > 0 {
 		t.Errorf("the parcel page is %d px wider than a phone", res.PhoneOverflow)
 	}
 	for _, p := range []string{"desk-home", "desk-parcels", "desk-parcels-filtered", "desk-parcel-new", "desk-parcel-new-error", "desk-parcel-preview",
-		"desk-parcel", "desk-parcel-report", "desk-home-phone", "desk-parcel-phone", "desk-parcel-new-phone"} {
+		"desk-parcel", "desk-parcel-report", "desk-rules", "desk-layers", "desk-layers-imported", "desk-calendars", "desk-home-phone", "desk-parcel-phone", "desk-parcel-new-phone"} {
 		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
 			t.Errorf("screenshot %s: %v", p, err)
 		}

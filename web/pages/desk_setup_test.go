@@ -5,9 +5,13 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"minerights/openapi"
+	"minerights/web/pages"
 )
 
 // uploadTo posts a multipart form with one file to path, with the CSRF
@@ -106,4 +110,18 @@ func TestDeskSetup(t *testing.T) {
 	if strings.Contains(home.body, "calendar-warning") {
 		t.Errorf("the desk still warns after 2027 is loaded:\n%s", home.body)
 	}
+}
+
+// TestAuthorityNamed: the configured issuing authority (MINERIGHTS_AUTHORITY)
+// heads every page and the desk.
+func TestAuthorityNamed(t *testing.T) {
+	s := newSite(t, rules(t), 1)
+	mux := http.NewServeMux()
+	openapi.New(mux, openapi.Deps{Store: s.db.Store, Transfer: openapi.Transfer{Rules: rules(t)}})
+	pages.New(mux, pages.Deps{Accounts: s.db.Store, API: mux, Authority: "驻马店市自然资源和规划局"})
+	srv := httptest.NewServer(pages.Protect(mux))
+	defer srv.Close()
+	b := &browser{t: t, base: srv.URL, c: s.browser(0).c}
+	mustContain(t, "login page", b.do("GET", "/login", nil), `<span class="issuer">驻马店市自然资源和规划局</span>`)
+	mustContain(t, "the default", s.browser(0).do("GET", "/login", nil), `<span class="issuer">自然资源和规划局</span>`)
 }

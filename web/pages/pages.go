@@ -164,13 +164,15 @@ func cst(t any) string {
 // view is what every page's template gets: who is signed in, the CSRF token
 // for its forms, and the page's own data.
 type view struct {
-	Title string
-	Me    *registry.Principal
-	CSRF  string
-	Path  string
-	Flash string
-	Error string
-	Page  any
+	// Authority is the issuing authority (Deps.Authority).
+	Authority string
+	Title     string
+	Me        *registry.Principal
+	CSRF      string
+	Path      string
+	Flash     string
+	Error     string
+	Page      any
 }
 
 // session returns the signed-in principal and the session token, or nil.
@@ -192,7 +194,7 @@ func (p *pages) session(r *http.Request) (*registry.Principal, string) {
 // newView makes the common part of a page: for a visitor who is not signed
 // in, a CSRF cookie for the page's forms.
 func (p *pages) newView(w http.ResponseWriter, r *http.Request, title string) view {
-	v := view{Title: title, Path: r.URL.Path}
+	v := view{Title: title, Path: r.URL.Path, Authority: p.authority}
 	if me, _ := p.session(r); me != nil {
 		v.Me, v.CSRF = me, me.CSRF
 		return v
