@@ -154,6 +154,16 @@ func TestDeskParcels(t *testing.T) {
 		t.Errorf("a fresh report is marked stale")
 	}
 
+	// The same outline as GeoJSON previews with its map and area too.
+	gj := clerk.do("GET", "/api/v1/parcels/"+id+"/geojson", nil)
+	if gj.status != http.StatusOK {
+		t.Fatalf("geojson download: %d %s", gj.status, gj.body)
+	}
+	g := fields()
+	g["name"] = "GeoJSON 预览"
+	p = clerk.upload(g, "刘庄.geojson", []byte(gj.body))
+	mustContain(t, "GeoJSON preview", p, "预览（尚未保存）", "<svg", "平方公里", "与已登记地块")
+
 	// Two clerks open the edit form; the second saves first.
 	other := s.clerk("zhaoliu@zmd.gov.cn")
 	formA := clerk.do("GET", "/desk/parcels/"+id+"/edit", nil)
