@@ -30,6 +30,7 @@ type serveCmd struct {
 	BasemapURL      string        `name:"basemap-url" env:"MINERIGHTS_BASEMAP_URL" help:"XYZ raster tile URL ({z}/{x}/{y}) the web map offers as a base map (off by default; empty: nothing is fetched from another host)."`
 	BasemapAttrib   string        `name:"basemap-attribution" env:"MINERIGHTS_BASEMAP_ATTRIBUTION" help:"Attribution shown with the base map."`
 	capacityFlags
+	Authority string `name:"authority" env:"MINERIGHTS_AUTHORITY" default:"自然资源和规划局" help:"The issuing authority named on the pages and on printed documents, e.g. 驻马店市自然资源和规划局."`
 	transferFlags
 	streamFlags
 }
@@ -76,7 +77,7 @@ func (g *globals) openPoolWith(ctx context.Context, edit func(*pgxpool.Config)) 
 // around it and the exposure limits (openapi.Guard) inside them. It returns
 // the metrics handler, the pools' among them, to be served on a listener of
 // its own.
-func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map[string]*pgxpool.Pool) (api, metrics http.Handler) {
+func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map[string]*pgxpool.Pool, authority string) (api, metrics http.Handler) {
 	mux := http.NewServeMux()
 	m := openapi.NewMetrics()
 	for name, pool := range pools {
@@ -84,7 +85,7 @@ func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map
 	}
 	deps.Metrics = m
 	openapi.New(mux, deps)
-	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger,
+	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger, Authority: authority,
 		Calendar: func(ctx context.Context) (auction.Calendar, error) {
 			return deps.Store.Calendar(ctx, deps.Transfer.Calendars)
 		}})
@@ -209,7 +210,7 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, x, ln.Addr().String(), pools)
+	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, x, ln.Addr().String(), pools, c.Authority)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -56,7 +56,11 @@ type Deps struct {
 	// Calendar is the working-day calendar in force, for showing the
 	// announcement's windows in working days; nil shows none.
 	Calendar func(context.Context) (auction.Calendar, error)
-	Log      *slog.Logger
+	// Authority is the issuing authority named on the pages and on printed
+	// documents (MINERIGHTS_AUTHORITY, e.g. 驻马店市自然资源和规划局); empty
+	// says 自然资源和规划局.
+	Authority string
+	Log       *slog.Logger
 }
 
 // anonCSRFCookie carries the CSRF token of forms shown to a visitor who is
@@ -69,6 +73,8 @@ type pages struct {
 	cal  func(context.Context) (auction.Calendar, error)
 	log  *slog.Logger
 	tmpl map[string]*template.Template
+	// authority is the issuing authority (Deps.Authority).
+	authority string
 }
 
 //go:embed templates/*.html
@@ -89,6 +95,7 @@ func New(mux *http.ServeMux, d Deps) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
+	p.authority = or(d.Authority, "自然资源和规划局")
 	funcs := template.FuncMap{
 		"cst":     cst,
 		"cstDate": func(t time.Time) string { return t.In(shanghai).Format("2006年1月2日") },
@@ -119,6 +126,7 @@ func New(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("GET /sales/{id}/result", p.resultPage)
 	mux.HandleFunc("GET /sales/{id}/letter", p.letterPage)
 	mux.HandleFunc("GET /money", p.moneyJSON)
+	p.registerDesk(mux, funcs)
 	// The English read-only sale page of the map is replaced by the room.
 	mux.HandleFunc("GET /map/sale.html", func(w http.ResponseWriter, r *http.Request) {
 		if id, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64); err == nil && id > 0 {
@@ -156,13 +164,15 @@ func cst(t any) string {
 // view is what every page's template gets: who is signed in, the CSRF token
 // for its forms, and the page's own data.
 type view struct {
-	Title string
-	Me    *registry.Principal
-	CSRF  string
-	Path  string
-	Flash string
-	Error string
-	Page  any
+	// Authority is the issuing authority (Deps.Authority).
+	Authority string
+	Title     string
+	Me        *registry.Principal
+	CSRF      string
+	Path      string
+	Flash     string
+	Error     string
+	Page      any
 }
 
 // session returns the signed-in principal and the session token, or nil.
@@ -184,7 +194,7 @@ func (p *pages) session(r *http.Request) (*registry.Principal, string) {
 // newView makes the common part of a page: for a visitor who is not signed
 // in, a CSRF cookie for the page's forms.
 func (p *pages) newView(w http.ResponseWriter, r *http.Request, title string) view {
-	v := view{Title: title, Path: r.URL.Path}
+	v := view{Title: title, Path: r.URL.Path, Authority: p.authority}
 	if me, _ := p.session(r); me != nil {
 		v.Me, v.CSRF = me, me.CSRF
 		return v
@@ -268,10 +278,26 @@ func (a *apiReply) Write(b []byte) (int, error) { return a.body.Write(b) }
 // goes along, and for a change the session's CSRF token (the page has
 // checked its form's token first).
 func (p *pages) call(r *http.Request, me *registry.Principal, method, path string, body any) *apiReply {
+	return p.callWith(r, me, method, path, body, nil)
+}
+
+// rawBody is a request body sent as it is (a file), with its media type.
+type rawBody struct {
+	contentType string
+	data        []byte
+}
+
+// callWith is call with more request headers (If-Match); a rawBody is sent
+// as it is, anything else as JSON.
+func (p *pages) callWith(r *http.Request, me *registry.Principal, method, path string, body any, hdr http.Header) *apiReply {
 	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+	switch b := body.(type) {
+	case nil:
+	case rawBody:
+		rd = bytes.NewReader(b.data)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
 	}
 	req, _ := http.NewRequestWithContext(r.Context(), method, path, rd)
 	req.RemoteAddr = r.RemoteAddr
@@ -279,11 +305,16 @@ func (p *pages) call(r *http.Request, me *registry.Principal, method, path strin
 	if c, err := r.Cookie(web.SessionCookie); err == nil {
 		req.AddCookie(c)
 	}
-	if body != nil {
+	if rb, ok := body.(rawBody); ok {
+		req.Header.Set("Content-Type", rb.contentType)
+	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if me != nil && method != http.MethodGet {
 		req.Header.Set(web.CSRFHeader, me.CSRF)
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
 	}
 	rep := &apiReply{status: http.StatusOK, header: http.Header{}}
 	p.api.ServeHTTP(rep, req)

@@ -1,0 +1,152 @@
+package pages_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deskResult is what web/e2e/desk-parcels.mjs saw.
+type deskResult struct {
+	Errors, Offsite, Pages, Steps []string
+	Axe                           []struct {
+		Page, ID, Impact string
+		Nodes            []string
+	}
+	Home, CalendarWarning        string
+	ParcelRows                   int
+	FilteredCounties             []string
+	Problem, ProblemAlert        string
+	SaveOfferedOnError           bool
+	PreviewArea                  string
+	PreviewMap                   bool
+	PreviewCorners               int
+	ParcelURL, Figures, NoReport string
+	Verdict, Layers              string
+	Checks                       []string
+	PhoneOverflow                int
+	UploadStatus                 []string
+	LayerSummary, LayerVersions  string
+	Calendars                    string
+}
+
+// TestDeskParcelsInChromium runs the clerk's parcel jobs in headless
+// Chromium (web/e2e/desk-parcels.mjs): sign in, the desk's home with its
+// calendar warning, the parcels table and its county filter, registering a
+// parcel from an uploaded TXT file (a self-intersecting one first, refused
+// at its line and corners; then the fixed one, previewed with its map and
+// area, saved), running the check and reading the report; the same at a
+// phone's size. axe-core on every page, a screenshot of each.
+func TestDeskParcelsInChromium(t *testing.T) {
+	node := needTool(t, "node", "apt-get install nodejs npm")
+	needTool(t, "chromium", "apt-get install chromium")
+	for _, m := range []string{"playwright-core", "axe-core"} {
+		if _, err := os.Stat("../node_modules/" + m); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("web/node_modules/%s is missing: make test runs npm ci in web/", m)
+			}
+			t.Skipf("web/node_modules/%s is missing: run npm ci in web/", m)
+		}
+	}
+	s := newSite(t, rules(t), 1)
+	s.clerk("desk@zmd.gov.cn")
+	good, bad := exampleTXT(t)
+	dir := t.TempDir()
+	goodPath, badPath := filepath.Join(dir, "good.txt"), filepath.Join(dir, "bad.txt")
+	if err := os.WriteFile(goodPath, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(badPath, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shots := os.Getenv("MINERIGHTS_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if abs, err := filepath.Abs(shots); err == nil {
+		shots = abs
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "../e2e/desk-parcels.mjs")
+	cmd.Env = append(os.Environ(), "BASE="+s.urls[0], "LOGIN=desk@zmd.gov.cn", "PASSWORD="+pw, "GOOD="+goodPath, "BAD="+badPath, "SHOTS="+shots)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	runErr := cmd.Run()
+	var res deskResult
+	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &res); err != nil {
+		t.Fatalf("desk-parcels.mjs printed %q (%v): %v\n%s", out.String(), runErr, err, errb.String())
+	}
+	t.Logf("steps: %s", strings.Join(res.Steps, "; "))
+	if runErr != nil {
+		t.Fatalf("desk-parcels.mjs: %v\n%s\nsaw %+v", runErr, errb.String(), res)
+	}
+	if len(res.Errors) > 0 || len(res.Offsite) > 0 {
+		t.Errorf("page errors %v, requests to other hosts %v", res.Errors, res.Offsite)
+	}
+	for _, v := range res.Axe {
+		t.Errorf("axe-core: %s on %s: %s %v", v.Impact, v.Page, v.ID, v.Nodes)
+	}
+	if !strings.Contains(res.Home, "已登记") || !strings.Contains(res.CalendarWarning, "2027") {
+		t.Errorf("desk home %q, calendar warning %q", res.Home, res.CalendarWarning)
+	}
+	if res.ParcelRows < 11 || len(res.FilteredCounties) != 1 || res.FilteredCounties[0] != "泌阳县" {
+		t.Errorf("parcels table: %d rows; filtered by 泌阳县: counties %v", res.ParcelRows, res.FilteredCounties)
+	}
+	for _, want := range []string{"第 15 行", "第 1 地块", "第 1 圈", "拐点 J2", "边界自相交", "J2–J3", "J5–J6"} {
+		if !strings.Contains(res.Problem, want) {
+			t.Errorf("the self-intersection's message lacks %q: %s", want, res.Problem)
+		}
+	}
+	if !strings.Contains(res.ProblemAlert, "第 15 行") || res.SaveOfferedOnError {
+		t.Errorf("alert %q; save offered on a refused file: %v", res.ProblemAlert, res.SaveOfferedOnError)
+	}
+	if !strings.Contains(res.PreviewArea, "平方公里") || !res.PreviewMap || res.PreviewCorners != 14 {
+		t.Errorf("preview: %q, map %v, %d corners", res.PreviewArea, res.PreviewMap, res.PreviewCorners)
+	}
+	for _, want := range []string{"浏览器登记", "1234.50 万元", "壹仟贰佰叁拾肆万伍仟元整", "692 米至 192 米", "泌阳县"} {
+		if !strings.Contains(res.Figures, want) {
+			t.Errorf("the parcel's figures lack %q: %s", want, res.Figures)
+		}
+	}
+	if !strings.Contains(res.NoReport, "尚未进行合规检查") || !strings.Contains(res.Verdict, "结论") {
+		t.Errorf("before the check %q, after %q", res.NoReport, res.Verdict)
+	}
+	joined := strings.Join(res.Checks, "\n")
+	for _, want := range []string{"几何有效性｜通过", "面积核对｜", "生态保护红线", "与其他已登记地块｜"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the report lacks %q:\n%s", want, joined)
+		}
+	}
+	for _, c := range res.Checks {
+		words := c[strings.LastIndex(c, "｜")+len("｜"):]
+		if strings.HasPrefix(words, "does ") || strings.HasPrefix(words, "the ") || strings.HasPrefix(words, "lies ") {
+			t.Errorf("a check speaks English: %s", c)
+		}
+	}
+	if !strings.Contains(res.Layers, "redlines：第 1 版") {
+		t.Errorf("layer versions: %s", res.Layers)
+	}
+	joined = strings.Join(res.UploadStatus, "\n")
+	if !strings.Contains(joined, "已上传") || !strings.Contains(joined, "KiB") || !strings.Contains(res.LayerSummary, "已导入为第 2 版") ||
+		!strings.Contains(res.LayerVersions, "浏览器上传") {
+		t.Errorf("layer upload: progress %q, summary %q, versions %q", res.UploadStatus, res.LayerSummary, res.LayerVersions)
+	}
+	if !strings.Contains(res.Calendars, "2026") {
+		t.Errorf("calendars: %s", res.Calendars)
+	}
+	if res.PhoneOverflow > 0 {
+		t.Errorf("the parcel page is %d px wider than a phone", res.PhoneOverflow)
+	}
+	for _, p := range []string{"desk-home", "desk-parcels", "desk-parcels-filtered", "desk-parcel-new", "desk-parcel-new-error", "desk-parcel-preview",
+		"desk-parcel", "desk-parcel-report", "desk-rules", "desk-layers", "desk-layers-imported", "desk-calendars", "desk-home-phone", "desk-parcel-phone", "desk-parcel-new-phone"} {
+		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
+			t.Errorf("screenshot %s: %v", p, err)
+		}
+	}
+}
