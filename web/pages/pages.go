@@ -106,6 +106,7 @@ func New(mux *http.ServeMux, d Deps) {
 	for _, name := range []string{"login", "register", "logout", "sales", "sale", "room", "result", "error"} {
 		p.tmpl[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html"))
 	}
+	p.deskRoutes(mux, funcs)
 	mux.HandleFunc("GET /login", p.loginPage)
 	mux.HandleFunc("POST /login", p.login)
 	mux.HandleFunc("GET /register", p.registerPage)
