@@ -26,6 +26,7 @@ type serveCmd struct {
 	TileCacheMB     int           `name:"tile-cache-mb" env:"MINERIGHTS_TILE_CACHE_MB" default:"256" help:"In-process vector tile cache, MiB; 0 turns it off."`
 	BasemapURL      string        `name:"basemap-url" env:"MINERIGHTS_BASEMAP_URL" help:"XYZ raster tile URL ({z}/{x}/{y}) the web map offers as a base map (off by default; empty: nothing is fetched from another host)."`
 	BasemapAttrib   string        `name:"basemap-attribution" env:"MINERIGHTS_BASEMAP_ATTRIBUTION" help:"Attribution shown with the base map."`
+	Authority       string        `name:"authority" env:"MINERIGHTS_AUTHORITY" default:"自然资源和规划局" help:"The issuing authority named on printed documents, e.g. 驻马店市自然资源和规划局."`
 	transferFlags
 }
 
@@ -47,13 +48,13 @@ func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 
 // handler builds the API and the pages from deps, with request ids, logs and metrics
 // around it and the metrics, the pool's among them, at /metrics.
-func handler(deps openapi.Deps, pool *pgxpool.Pool) http.Handler {
+func handler(deps openapi.Deps, pool *pgxpool.Pool, authority string) http.Handler {
 	mux := http.NewServeMux()
 	m := openapi.NewMetrics()
 	m.Register(poolCollectors(pool)...)
 	deps.Metrics = m
 	openapi.New(mux, deps)
-	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger,
+	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger, Authority: authority,
 		Calendar: func(ctx context.Context) (auction.Calendar, error) {
 			return deps.Store.Calendar(ctx, deps.Transfer.Calendars)
 		}})
@@ -107,7 +108,7 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, pool),
+		Handler:           handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, pool, c.Authority),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

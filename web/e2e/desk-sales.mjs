@@ -180,7 +180,7 @@ try {
   // 7. The letter, printed on A4.
   await submit(clerk, '#confirm-button');
   const letter = await clerkCtx.newPage();
-  await letter.goto(`${BASE}/sales/${result.sale}/letter`);
+  await letter.goto(`${BASE}/desk/sales/${result.sale}/letter`);
   result.letter = await text(letter, 'body');
   await check(letter, 'desk-letter');
   await letter.emulateMedia({ media: 'print' });

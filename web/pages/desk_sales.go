@@ -6,6 +6,7 @@ package pages
 // every rule stays the API's and every refusal is the API's, said in Chinese.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -26,7 +27,9 @@ func (p *pages) deskRoutes(mux *http.ServeMux, funcs template.FuncMap) {
 	}
 	mux.HandleFunc("GET /desk/sales", p.deskSales)
 	mux.HandleFunc("POST /desk/sales", p.deskCreateSale)
+	p.tmpl["desk_letter"] = template.Must(template.New("desk_letter.html").Funcs(funcs).ParseFS(templates, "templates/desk_letter.html"))
 	mux.HandleFunc("GET /desk/sales/{id}", p.deskSale)
+	mux.HandleFunc("GET /desk/sales/{id}/letter", p.deskLetter)
 	mux.HandleFunc("POST /desk/sales/{id}/{action}", p.deskSaleAction)
 	mux.HandleFunc("GET /desk/accounts", p.deskAccounts)
 	mux.HandleFunc("POST /desk/accounts", p.deskAccountCreate)
@@ -645,4 +648,57 @@ func (p *pages) deskAudit(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, "审计核验")
 	v.Page = d
 	p.render(w, "desk_audit", http.StatusOK, v)
+}
+
+// deskLetter is the confirmation letter (成交确认书) for print on A4, as the
+// API states it, naming the issuing authority, with its date and room for
+// both seals.
+func (p *pages) deskLetter(w http.ResponseWriter, r *http.Request) {
+	me := p.clerk(w, r)
+	if me == nil {
+		return
+	}
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+		return
+	}
+	var l struct {
+		Number            string                `json:"number"`
+		SaleID            int64                 `json:"sale_id"`
+		ParcelName        string                `json:"parcel_name"`
+		County            string                `json:"county"`
+		Mineral           string                `json:"mineral"`
+		AreaKm2           string                `json:"area_km2"`
+		MethodName        string                `json:"method_name"`
+		Winner            struct{ Name string } `json:"winner"`
+		CreditCode        string                `json:"credit_code"`
+		Paddle            int                   `json:"paddle"`
+		Price             price                 `json:"price"`
+		StartingPrice     price                 `json:"starting_price"`
+		Deposit           price                 `json:"deposit"`
+		ClosedAt          time.Time             `json:"closed_at"`
+		IssuedAt          time.Time             `json:"issued_at"`
+		ReserveCommitment string                `json:"reserve_commitment"`
+	}
+	if st, msg := p.get(r, me, fmt.Sprintf("/api/v1/sales/%d/confirmation", id), &l); st != http.StatusOK {
+		if st == http.StatusNotFound || st == http.StatusConflict {
+			msg = "成交确认书尚未签发。"
+		}
+		p.fail(w, r, st, msg)
+		return
+	}
+	var buf bytes.Buffer
+	data := map[string]any{"L": l, "Authority": p.authority}
+	if err := p.tmpl["desk_letter"].Execute(&buf, data); err != nil {
+		p.log.Error("render", "page", "desk_letter", "err", err)
+		http.Error(w, "页面生成失败", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", "zh-CN")
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'")
+	_, _ = w.Write(buf.Bytes())
 }

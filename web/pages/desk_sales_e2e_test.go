@@ -112,7 +112,7 @@ func TestDeskSalesInChromium(t *testing.T) {
 		{"the review", res.Queue, []string{"已到账", "已通过", "未通过", "营业执照已过有效期"}},
 		{"the monitor", res.Monitor, []string{"当前最高报价", companies[0].name, companies[1].name}},
 		{"the close", res.Closed, []string{"成交", companies[1].name}},
-		{"the letter", res.Letter, []string{"成交确认书", companies[1].name}},
+		{"the letter", res.Letter, []string{"成交确认书", companies[1].name, "出让人：驻马店市自然资源和规划局", "（盖章）", "大写："}},
 		{"the publicity", res.Publicity, []string{"结果公示"}},
 		{"the contract", res.Contract, []string{"已缴 1100.00 万元", "缴款 1000.00 万元（壹仟万元整）", "BOC-0001"}},
 		{"the audit", res.Audit, []string{"核验通过"}},

@@ -218,7 +218,11 @@ func TestDeskSalesStory(t *testing.T) {
 	if p := clerk.post(path, path+"/confirmation", url.Values{}); p.status != http.StatusSeeOther {
 		t.Fatalf("confirmation: %d %s", p.status, p.body)
 	}
-	mustContain(t, "the letter", clerk.do("GET", "/sales/"+m[1]+"/letter", nil), "成交确认书", companies[1].name)
+	letter := clerk.do("GET", path+"/letter", nil)
+	mustContain(t, "the letter", letter, "成交确认书", companies[1].name, "出让人：驻马店市自然资源和规划局", "（盖章）", "大写：", "CJQR-")
+	if p := jia.do("GET", path+"/letter", nil); p.status != http.StatusForbidden {
+		t.Errorf("a company opens the desk's letter: %d", p.status)
+	}
 	if p := clerk.post(path, path+"/publicity", url.Values{}); p.status != http.StatusSeeOther {
 		t.Fatalf("publicity: %d %s", p.status, p.body)
 	}

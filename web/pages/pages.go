@@ -57,6 +57,9 @@ type Deps struct {
 	// announcement's windows in working days; nil shows none.
 	Calendar func(context.Context) (auction.Calendar, error)
 	Log      *slog.Logger
+	// Authority is the issuing authority named on printed documents
+	// (MINERIGHTS_AUTHORITY, e.g. 驻马店市自然资源和规划局); empty: 自然资源和规划局.
+	Authority string
 }
 
 // anonCSRFCookie carries the CSRF token of forms shown to a visitor who is
@@ -64,11 +67,12 @@ type Deps struct {
 const anonCSRFCookie = "mr_csrf"
 
 type pages struct {
-	acc  Accounts
-	api  http.Handler
-	cal  func(context.Context) (auction.Calendar, error)
-	log  *slog.Logger
-	tmpl map[string]*template.Template
+	authority string
+	acc       Accounts
+	api       http.Handler
+	cal       func(context.Context) (auction.Calendar, error)
+	log       *slog.Logger
+	tmpl      map[string]*template.Template
 }
 
 //go:embed templates/*.html
@@ -85,7 +89,7 @@ var shanghai = func() *time.Location {
 
 // New registers the pages on mux.
 func New(mux *http.ServeMux, d Deps) {
-	p := &pages{acc: d.Accounts, api: d.API, cal: d.Calendar, log: d.Log, tmpl: map[string]*template.Template{}}
+	p := &pages{acc: d.Accounts, api: d.API, cal: d.Calendar, log: d.Log, authority: or(d.Authority, "自然资源和规划局"), tmpl: map[string]*template.Template{}}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
