@@ -34,7 +34,7 @@
     elevation_top_m: '标高上限 (m)', elevation_bottom_m: '标高下限 (m)', mining_method: '开采方式',
     service_life_years: '服务年限 (年)', starting_price_yuan: '起始价 (元)', geometry_source: '图形来源',
     updated_at: '更新时间', verdict: '核查结论', verdict_at: '核查时间', sale_state: '出让状态',
-    sale_closes_at: '竞价截止', sale_price_yuan: '成交价 (元)', fid: '要素编号', layer: '图层', kind: '类型',
+    sale_closes_at: '竞价截止', sale_price_yuan: '成交价 (元)', fid: '要素编号', feature_id: '要素编号', layer: '图层', kind: '类型',
     layer_version: '图层版本', code: '行政区划代码', source: '来源', generalised: '概化要素'
   };
   var VALUES = {
