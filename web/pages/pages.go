@@ -91,11 +91,10 @@ var shanghai = func() *time.Location {
 
 // New registers the pages on mux.
 func New(mux *http.ServeMux, d Deps) {
-	p := &pages{acc: d.Accounts, api: d.API, cal: d.Calendar, log: d.Log, tmpl: map[string]*template.Template{}}
+	p := &pages{acc: d.Accounts, api: d.API, cal: d.Calendar, log: d.Log, authority: or(d.Authority, "自然资源和规划局"), tmpl: map[string]*template.Template{}}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
-	p.authority = or(d.Authority, "自然资源和规划局")
 	funcs := template.FuncMap{
 		"cst":     cst,
 		"cstDate": func(t time.Time) string { return t.In(shanghai).Format("2006年1月2日") },
@@ -113,6 +112,7 @@ func New(mux *http.ServeMux, d Deps) {
 	for _, name := range []string{"login", "register", "logout", "sales", "sale", "room", "result", "error"} {
 		p.tmpl[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html"))
 	}
+	p.deskRoutes(mux, funcs)
 	mux.HandleFunc("GET /login", p.loginPage)
 	mux.HandleFunc("POST /login", p.login)
 	mux.HandleFunc("GET /register", p.registerPage)

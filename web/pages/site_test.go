@@ -67,7 +67,7 @@ func newSite(t *testing.T, rules auction.Rules, processes int) *site {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages.New(mux, pages.Deps{Accounts: store, API: mux,
+		pages.New(mux, pages.Deps{Accounts: store, API: mux, Authority: "驻马店市自然资源和规划局",
 			Calendar: func(ctx context.Context) (auction.Calendar, error) { return store.Calendar(ctx, files) }})
 		srv := httptest.NewServer(pages.Protect(mux))
 		t.Cleanup(srv.Close)
