@@ -1,7 +1,6 @@
 package openapi_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -118,28 +116,14 @@ func readEventsAs(ctx context.Context, t *testing.T, url, token string, out chan
 		t.Errorf("event stream: %d", res.StatusCode)
 		return
 	}
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var ev sseEvent
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "id: "):
-			ev.id, _ = strconv.ParseInt(line[4:], 10, 64)
-		case strings.HasPrefix(line, "event: "):
-			ev.kind = line[7:]
-		case strings.HasPrefix(line, "data: "):
-			ev.raw = line[6:]
-			_ = json.Unmarshal([]byte(ev.raw), &ev.data)
-		case line == "" && ev.kind != "":
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-			ev = sseEvent{}
+	scanEvents(res.Body, func(ev sseEvent) bool {
+		select {
+		case out <- ev:
+			return true
+		case <-ctx.Done():
+			return false
 		}
-	}
+	})
 }
 
 // secretsOf are the strings only some readers may find in anything the

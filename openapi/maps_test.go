@@ -491,6 +491,24 @@ func needTool(t *testing.T, name, hint string) string {
 	return p
 }
 
+// needBrowser returns node once node, Debian's chromium and the named
+// packages of web/node_modules are there for the browser tests (web/e2e);
+// without them the test is skipped, or fails on CI.
+func needBrowser(t *testing.T, modules ...string) string {
+	t.Helper()
+	node := needTool(t, "node", "apt-get install nodejs npm")
+	needTool(t, "chromium", "apt-get install chromium")
+	for _, m := range modules {
+		if _, err := os.Stat("../web/node_modules/" + m); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("web/node_modules/%s is missing: make test runs npm ci in web/", m)
+			}
+			t.Skipf("web/node_modules/%s is missing: run npm ci in web/", m)
+		}
+	}
+	return node
+}
+
 func realServer(t *testing.T) (*httptest.Server, testdb.DB) {
 	t.Helper()
 	db := testdb.Seeded(t)
@@ -566,14 +584,7 @@ func TestGDALReadsFeaturesAndTiles(t *testing.T) {
 // gazette's figures, and a screenshot (kept under testdata/ when
 // MINERIGHTS_SCREENSHOT names a file).
 func TestWebMapInChromium(t *testing.T) {
-	node := needTool(t, "node", "apt-get install nodejs npm")
-	needTool(t, "chromium", "apt-get install chromium")
-	if _, err := os.Stat("../web/node_modules/playwright-core"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("web/node_modules is missing: make test runs npm ci in web/")
-		}
-		t.Skip("web/node_modules is missing: run npm ci in web/")
-	}
+	node := needBrowser(t, "playwright-core")
 	srv, _ := realServer(t)
 	shot := os.Getenv("MINERIGHTS_SCREENSHOT")
 	if shot == "" {

@@ -186,15 +186,26 @@ func collectionDoc(r *http.Request, c registry.Collection) map[string]any {
 	return doc
 }
 
-func (m *maps) collectionsDoc(w http.ResponseWriter, r *http.Request) {
+// collectionsRequest reads the answer format and the collection list that
+// the collections document and the API definition are both made of; when it
+// answers false it has already written the problem.
+func (m *maps) collectionsRequest(w http.ResponseWriter, r *http.Request) (string, []registry.Collection, bool) {
 	f, err := format(r)
 	if err != nil {
 		m.fail(w, r, err)
-		return
+		return "", nil, false
 	}
 	list, err := m.collections(r.Context())
 	if err != nil {
 		m.fail(w, r, err)
+		return "", nil, false
+	}
+	return f, list, true
+}
+
+func (m *maps) collectionsDoc(w http.ResponseWriter, r *http.Request) {
+	f, list, ok := m.collectionsRequest(w, r)
+	if !ok {
 		return
 	}
 	cols := make([]map[string]any, len(list))

@@ -17,14 +17,8 @@ const mediaTypeOAS30 = "application/vnd.oai.openapi+json;version=3.0"
 // the filter language, and which properties may be filtered on. The rest
 // of the API is described by /openapi.json (OpenAPI 3.1).
 func (m *maps) apiDefinition(w http.ResponseWriter, r *http.Request) {
-	f, err := format(r)
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
-	list, err := m.collections(r.Context())
-	if err != nil {
-		m.fail(w, r, err)
+	f, list, ok := m.collectionsRequest(w, r)
+	if !ok {
 		return
 	}
 	doc := ogcOpenAPI(baseURL(r)+"/ogc", list)

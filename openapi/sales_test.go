@@ -141,6 +141,38 @@ func (x *xfer) must(want int, method, path, token, body string, hdr ...string) r
 	return r
 }
 
+// storedBids reads the sale's bids back from the database, in sequence.
+func (x *xfer) storedBids(saleID int64) []auction.Bid {
+	x.t.Helper()
+	rows, err := x.db.Pool.Query(context.Background(), `SELECT seq, amount_yuan, bidder_id, paddle FROM bid WHERE sale_id = $1 ORDER BY seq`, saleID)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	var bids []auction.Bid
+	for rows.Next() {
+		var seq, amount, bidder int64
+		var paddle int
+		if err := rows.Scan(&seq, &amount, &bidder, &paddle); err != nil {
+			x.t.Fatal(err)
+		}
+		bids = append(bids, auction.Bid{Seq: uint64(seq), Amount: amount, Bidder: registry.BidderKey(bidder), Paddle: paddle})
+	}
+	if err := rows.Err(); err != nil {
+		x.t.Fatal(err)
+	}
+	return bids
+}
+
+// auditVerifies checks that the public audit endpoint verifies the chain.
+func (x *xfer) auditVerifies() {
+	x.t.Helper()
+	var rep struct{ OK bool }
+	x.must(200, "GET", "/api/v1/audit", "", "").into(x.t, &rep)
+	if !rep.OK {
+		x.t.Error("audit does not verify")
+	}
+}
+
 func (x *xfer) sale(id int64) openapi.SaleOut {
 	x.t.Helper()
 	var s openapi.SaleOut
@@ -695,20 +727,7 @@ func TestConcurrentBidsTwoProcesses(t *testing.T) {
 	}
 	s := x.waitState(sale.ID, "closed_sold", 15*time.Second)
 
-	ctx := context.Background()
-	rows, err := x.db.Pool.Query(ctx, `SELECT seq, amount_yuan, bidder_id, paddle FROM bid WHERE sale_id = $1 ORDER BY seq`, sale.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bids []auction.Bid
-	for rows.Next() {
-		var seq, amount, bidder int64
-		var paddle int
-		if err := rows.Scan(&seq, &amount, &bidder, &paddle); err != nil {
-			t.Fatal(err)
-		}
-		bids = append(bids, auction.Bid{Seq: uint64(seq), Amount: amount, Bidder: registry.BidderKey(bidder), Paddle: paddle})
-	}
+	bids := x.storedBids(sale.ID)
 	if len(bids) != len(receipts) {
 		t.Errorf("%d receipts, %d bids in the database", len(receipts), len(bids))
 	}
@@ -734,11 +753,7 @@ func TestConcurrentBidsTwoProcesses(t *testing.T) {
 	if !want.Sold || s.Result == nil || s.Result.WinningSeq != int64(want.Best.Seq) || s.Result.Price.Yuan != want.Best.Amount {
 		t.Errorf("result %+v, re-derived %+v", s.Result, want)
 	}
-	var rep struct{ OK bool }
-	x.must(200, "GET", "/api/v1/audit", "", "").into(t, &rep)
-	if !rep.OK {
-		t.Error("audit does not verify")
-	}
+	x.auditVerifies()
 	t.Logf("%d bids accepted by two servers", len(bids))
 }
 
@@ -800,9 +815,5 @@ func TestFailuresAndDefaultAPI(t *testing.T) {
 	x.waitUntil(now.Add(time.Second))
 	x.must(403, "POST", fmt.Sprintf("/api/v1/sales/%d/applications", re.ID), b.token, "")
 	x.must(201, "POST", fmt.Sprintf("/api/v1/sales/%d/applications", re.ID), a.token, "")
-	var rep struct{ OK bool }
-	x.must(200, "GET", "/api/v1/audit", "", "").into(t, &rep)
-	if !rep.OK {
-		t.Error("audit does not verify")
-	}
+	x.auditVerifies()
 }

@@ -1,14 +1,12 @@
 package openapi_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"minerights/auction"
 	"minerights/openapi"
-	"minerights/registry"
 )
 
 // TestTenderThreeBidders runs a 招标 through the API with three bidders on
@@ -39,23 +37,7 @@ func TestTenderThreeBidders(t *testing.T) {
 	}
 	s := x.waitState(sale.ID, "closed_sold", 20*time.Second)
 
-	ctx := context.Background()
-	rows, err := x.db.Pool.Query(ctx, `SELECT seq, amount_yuan, bidder_id, paddle FROM bid WHERE sale_id = $1 ORDER BY seq`, sale.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bids []auction.Bid
-	for rows.Next() {
-		var seq, amount, bidder int64
-		var paddle int
-		if err := rows.Scan(&seq, &amount, &bidder, &paddle); err != nil {
-			t.Fatal(err)
-		}
-		bids = append(bids, auction.Bid{Seq: uint64(seq), Amount: amount, Bidder: registry.BidderKey(bidder), Paddle: paddle})
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	bids := x.storedBids(sale.ID)
 	if len(bids) != 4 {
 		t.Fatalf("%d bids stored, want 4 (retries are not bids)", len(bids))
 	}
@@ -64,11 +46,7 @@ func TestTenderThreeBidders(t *testing.T) {
 		s.Result.WinningSeq != int64(want.Best.Seq) || s.Result.Price.Yuan != want.Best.Amount {
 		t.Errorf("result %+v, re-derived %+v", s.Result, want)
 	}
-	var rep struct{ OK bool }
-	x.must(200, "GET", "/api/v1/audit", "", "").into(t, &rep)
-	if !rep.OK {
-		t.Error("audit does not verify")
-	}
+	x.auditVerifies()
 	var out openapi.SaleOut
 	x.must(200, "GET", path, "", "").into(t, &out)
 	if out.State != "closed_sold" {

@@ -122,16 +122,7 @@ func e2eOut(t *testing.T, name string) string {
 // is collapsed on a phone; axe-core finds no serious or critical violation.
 // Screenshots go to web/e2e/out/planner-map (or MINERIGHTS_E2E_OUT).
 func TestPlannerMapInChromium(t *testing.T) {
-	node := needTool(t, "node", "apt-get install nodejs npm")
-	needTool(t, "chromium", "apt-get install chromium")
-	for _, m := range []string{"playwright-core", "axe-core"} {
-		if _, err := os.Stat("../web/node_modules/" + m); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("web/node_modules/%s is missing: make test runs npm ci in web/", m)
-			}
-			t.Skipf("web/node_modules/%s is missing: run npm ci in web/", m)
-		}
-	}
+	node := needBrowser(t, "playwright-core", "axe-core")
 	db := testdb.Seeded(t)
 	ctx := context.Background()
 	reports := map[string]registry.Report{}
@@ -446,14 +437,7 @@ func containsAll(have []string, want ...string) bool {
 // (here a second local server), the page requests nothing from it until the
 // base map is turned on, then draws its tiles with its attribution.
 func TestWebMapBasemapInChromium(t *testing.T) {
-	node := needTool(t, "node", "apt-get install nodejs npm")
-	needTool(t, "chromium", "apt-get install chromium")
-	if _, err := os.Stat("../web/node_modules/playwright-core"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("web/node_modules is missing: make test runs npm ci in web/")
-		}
-		t.Skip("web/node_modules is missing: run npm ci in web/")
-	}
+	node := needBrowser(t, "playwright-core")
 	var tile bytes.Buffer
 	img := image.NewRGBA(image.Rect(0, 0, 256, 256))
 	draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{0xa6, 0xd8, 0x54, 0xff}}, image.Point{}, draw.Src)

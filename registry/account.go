@@ -314,13 +314,19 @@ func (s *Store) ApproveBidder(ctx context.Context, accountID int64, actor string
 			return err
 		}
 		// Sessions remember what the account may do: every process forgets them.
-		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChannelTokens, "account:"+strconv.FormatInt(accountID, 10))
-		return err
+		return notifyAccount(ctx, tx, accountID)
 	})
 	if err != nil {
 		return Account{}, fmt.Errorf("registry: approve account %d: %w", accountID, err)
 	}
 	return s.GetAccount(ctx, accountID)
+}
+
+// notifyAccount tells every process (ChannelTokens) to forget what it
+// remembers of the account's sessions.
+func notifyAccount(ctx context.Context, tx pgx.Tx, accountID int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChannelTokens, "account:"+strconv.FormatInt(accountID, 10))
+	return err
 }
 
 // DisableAccount disables an account and ends its sessions; every process
@@ -337,8 +343,7 @@ func (s *Store) DisableAccount(ctx context.Context, accountID int64) (Account, e
 		if _, err := tx.Exec(ctx, `UPDATE web_session SET ended_at = now() WHERE account_id = $1 AND ended_at IS NULL`, accountID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChannelTokens, "account:"+strconv.FormatInt(accountID, 10))
-		return err
+		return notifyAccount(ctx, tx, accountID)
 	})
 	if err != nil {
 		return Account{}, fmt.Errorf("registry: disable account %d: %w", accountID, err)

@@ -18,6 +18,7 @@
 # ROUND_SALES (1000), ROUND_BIDDERS (2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bench.sh
 
 SECS=${BENCH_SECONDS:-20}
 DIR=${BENCH_DIR:-.data-bench-bids}
@@ -40,19 +41,7 @@ trap cleanup EXIT
 # sale closes while the load runs, and a bid rate that does not refuse the
 # load (each bidder bids a few times a second).
 rules="$DIR/bench-rules.yaml"
-cat >"$rules" <<'YAML'
-name: bench
-listing_period: {duration: 1s}
-announcement_lead: {duration: 1s}
-timed_bidding_delay: 1s
-countdown: 45s
-min_bidders: {listing: 1, auction: 3, tender: 3}
-confirmation_within: {duration: 3s}
-publicity_start_within: {duration: 5s}
-publicity_length: {duration: 10s}
-bid_rate: {bids: 10, per: 1s}
-allow_self_raise: false
-YAML
+bench_rules "$rules" 45s
 
 # pgb WORKLOAD LABEL SCRIPT [pgbench options]: the script with the API's
 # clients for BENCH_SECONDS, durable commits; one result line.
@@ -94,15 +83,14 @@ for wl in $WORKLOADS; do
 	fi
 
 	urls=""
-	sep="?"; [[ "$url" == *\?* ]] && sep="&"
 	for port in $HTTP_PORTS; do
-		env ${SERVE_ENV:-} DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
+		env ${SERVE_ENV:-} DATABASE_URL="$(pooled_url "$url")" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
 			--trusted-proxies 127.0.0.1 >"$DIR/bids-serve-$port.log" 2>&1 &
 		pids+=($!)
 		urls="${urls:+$urls,}http://127.0.0.1:$port"
 	done
 	for port in $HTTP_PORTS; do
-		for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
+		wait_healthy "$port"
 	done
 
 	echo "bench-bids: $wl: setting up $sales sales, $bidders bidders" >&2

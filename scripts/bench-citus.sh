@@ -16,6 +16,7 @@
 # (2000), ROUND_SLACK (60s: more time for the round's applications), CITUS_SHARDS (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bench.sh
 
 SIZES=${BENCH_SIZES:-"1000000 4000000"}
 SECS=${BENCH_SECONDS:-20}
@@ -118,29 +119,16 @@ for wl in $WORKLOADS; do
 		round)
 			url=$(database "$target" mr_round)
 			rules="$DIR/bench-rules.yaml"
-			cat >"$rules" <<'YAML'
-name: bench
-listing_period: {duration: 1s}
-announcement_lead: {duration: 1s}
-timed_bidding_delay: 1s
-countdown: 45s
-min_bidders: {listing: 1, auction: 3, tender: 3}
-confirmation_within: {duration: 3s}
-publicity_start_within: {duration: 5s}
-publicity_length: {duration: 10s}
-bid_rate: {bids: 10, per: 1s}
-allow_self_raise: false
-YAML
+			bench_rules "$rules" 45s
 			urls=""
-			sep="?"; [[ "$url" == *\?* ]] && sep="&"
 			for port in $P1 $P2; do
-				DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
+				DATABASE_URL="$(pooled_url "$url")" MINERIGHTS_RULES="$rules" ./bin/minerights serve --addr 127.0.0.1:$port --bid-rate 1000 --bid-burst 1000 \
 					>"$DIR/serve-$target-$port.log" 2>&1 &
 				pids+=($!)
 				urls="${urls:+$urls,}http://127.0.0.1:$port"
 			done
 			for port in $P1 $P2; do
-				for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.2; done
+				wait_healthy "$port" 300 0.2
 			done
 			echo "bench-citus: $target: setting up $ROUND_SALES sales, $ROUND_BIDDERS bidders" >&2
 			DATABASE_URL="$url" ./bin/bidload setup -rules "$rules" -sales "$ROUND_SALES" -bidders "$ROUND_BIDDERS" -slack "${ROUND_SLACK:-60s}" -out "$DIR/plan-$target.json"

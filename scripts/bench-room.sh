@@ -15,6 +15,7 @@
 # every stream in with a bidder's token), BENCH_RATES ("100 closed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/bench.sh
 
 SECS=${BENCH_SECONDS:-20}
 DIR=${BENCH_DIR:-.data-bench-room}
@@ -57,19 +58,7 @@ free_port() {
 # The bench-bids rules with a countdown long enough that the sale stays in
 # timed bidding from row to row.
 rules="$DIR/bench-rules.yaml"
-cat >"$rules" <<'YAML'
-name: bench
-listing_period: {duration: 1s}
-announcement_lead: {duration: 1s}
-timed_bidding_delay: 1s
-countdown: 30m
-min_bidders: {listing: 1, auction: 3, tender: 3}
-confirmation_within: {duration: 3s}
-publicity_start_within: {duration: 5s}
-publicity_length: {duration: 10s}
-bid_rate: {bids: 10, per: 1s}
-allow_self_raise: false
-YAML
+bench_rules "$rules" 30m
 
 db=minerights_room
 url=$(./bin/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
@@ -83,7 +72,6 @@ psql -q "$url" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 export DATABASE_URL="$url"
 ./bin/minerights migrate >/dev/null 2>&1
 ./bin/minerights seed >/dev/null 2>&1
-sep="?"; [[ "$url" == *\?* ]] && sep="&"
 
 urls=""
 start_servers() {
@@ -92,11 +80,11 @@ start_servers() {
 	for i in 1 2; do
 		while :; do
 			port=$(free_port)
-			env ${SERVE_ENV:-} DATABASE_URL="$url$sep""pool_max_conns=32" MINERIGHTS_RULES="$rules" MINERIGHTS_LOG_LEVEL=warn \
+			env ${SERVE_ENV:-} DATABASE_URL="$(pooled_url "$url")" MINERIGHTS_RULES="$rules" MINERIGHTS_LOG_LEVEL=warn \
 				./bin/minerights serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
 				--streams-per-address 20000 --streams-max 20000 >>"$DIR/serve-$i.log" 2>&1 &
 			pid=$!
-			for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
+			wait_healthy "$port"
 			kill -0 "$pid" 2>/dev/null && break # else the port was taken meanwhile: another
 		done
 		pids+=("$pid")

@@ -37,6 +37,11 @@ func seed(ctx context.Context, url string) error {
 	if err := migrate(ctx, url); err != nil {
 		return err
 	}
+	return seedData(ctx, url)
+}
+
+// seedData loads SeedData into a migrated database.
+func seedData(ctx context.Context, url string) error {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return err
@@ -80,12 +85,6 @@ func SeededSingleNode(t testing.TB) DB {
 		if err := registry.Migrate(ctx, url, data.Migrations()); err != nil {
 			return err
 		}
-		pool, err := pgxpool.New(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		_, err = registry.New(pool).Seed(ctx, SeedData())
-		return err
+		return seedData(ctx, url)
 	})
 }

@@ -4,25 +4,14 @@
 // The server is configured with a base map on another host: the page must
 // fetch nothing from it until the user turns the base map on, and then draw
 // its tiles. Prints one JSON line with the requests it saw.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launchMapBrowser, failed } from './browser.mjs';
 
 const [url, out] = process.argv.slice(2);
 if (!url || !out) {
   console.error('usage: node basemap.mjs URL OUT.png');
   process.exit(2);
 }
-const profile = mkdtempSync(join(tmpdir(), 'minerights-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1024, height: 700 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-});
+const { browser, close } = await launchMapBrowser({ viewport: { width: 1024, height: 700 } });
 const result = { errors: [], offsiteBefore: [], offsiteAfter: [] };
 try {
   const page = await browser.newPage();
@@ -48,10 +37,7 @@ try {
   await page.screenshot({ path: out });
   console.log(JSON.stringify(result));
 } catch (e) {
-  console.log(JSON.stringify(result));
-  console.error(e);
-  process.exitCode = 1;
+  failed(result, e);
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

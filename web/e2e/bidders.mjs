@@ -11,6 +11,7 @@
 // page go to SHOTS. Prints one JSON line with what it saw; exits non-zero on
 // any failure.
 import { chromium } from 'playwright-core';
+import { failed } from './browser.mjs';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -288,9 +289,7 @@ try {
   result.afterLogout = await text(jia, '#application');
   console.log(JSON.stringify(result));
 } catch (e) {
-  console.log(JSON.stringify(result));
-  console.error(e);
-  process.exitCode = 1;
+  failed(result, e);
 } finally {
   await browser.close();
 }

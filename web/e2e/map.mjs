@@ -4,26 +4,14 @@
 // checks that the 11 parcels and the counties are drawn, switches layers,
 // clicks a parcel, reads its popup and saves a screenshot. Prints one JSON
 // line with what it saw; exits non-zero on any failure.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launchMapBrowser, failed } from './browser.mjs';
 
 const [url, out] = process.argv.slice(2);
 if (!url || !out) {
   console.error('usage: node map.mjs URL OUT.png');
   process.exit(2);
 }
-const profile = mkdtempSync(join(tmpdir(), 'minerights-chromium-'));
-// A fresh profile each run (playwright passes it as --user-data-dir).
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1280, height: 860 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-});
+const { browser, close } = await launchMapBrowser({ viewport: { width: 1280, height: 860 } });
 const result = { errors: [], offsite: [] };
 try {
   const page = await browser.newPage();
@@ -91,10 +79,7 @@ try {
   await page.screenshot({ path: out });
   console.log(JSON.stringify(result));
 } catch (e) {
-  console.log(JSON.stringify(result));
-  console.error(e);
-  process.exitCode = 1;
+  failed(result, e);
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

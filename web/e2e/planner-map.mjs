@@ -7,11 +7,10 @@
 // (390×844). Each view is checked with axe-core and photographed into
 // OUTDIR. Prints one JSON object with what it saw; the Go test judges it.
 // Exits non-zero when the page could not be driven at all.
-import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchMapBrowser, failed } from './browser.mjs';
 
 const [url, out, plannerToken] = process.argv.slice(2);
 if (!url || !out || !plannerToken) {
@@ -22,16 +21,7 @@ mkdirSync(out, { recursive: true });
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const origin = new URL(url).origin;
-const profile = mkdtempSync(join(tmpdir(), 'minerights-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1280, height: 860 },
-  acceptDownloads: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-});
+const { browser, close } = await launchMapBrowser({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
 const result = { errors: [], offsite: [], screenshots: [] };
 
 async function open(name, { token, viewport } = {}) {
@@ -252,10 +242,7 @@ try {
   await ph.close();
   console.log(JSON.stringify(result));
 } catch (e) {
-  console.log(JSON.stringify(result));
-  console.error(e);
-  process.exitCode = 1;
+  failed(result, e);
 } finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }

@@ -360,11 +360,24 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-func (p *pages) login(w http.ResponseWriter, r *http.Request) {
+// openForm starts a form that a visitor may post signed in or not (login,
+// registration): it bounds the body and checks the CSRF token against the
+// session or the anonymous cookie. When it answers false it has already
+// written the refusal; else it answers the session token the request came
+// with, if any.
+func (p *pages) openForm(w http.ResponseWriter, r *http.Request) (string, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	me, old := p.session(r)
 	if !p.checkCSRF(r, me) && !p.checkCSRF(r, nil) {
 		p.forbiddenCSRF(w, r)
+		return "", false
+	}
+	return old, true
+}
+
+func (p *pages) login(w http.ResponseWriter, r *http.Request) {
+	old, ok := p.openForm(w, r)
+	if !ok {
 		return
 	}
 	login, pw, next := r.PostFormValue("login"), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
@@ -419,10 +432,8 @@ var fieldNames = map[string]string{"company": "单位名称", "credit_code": "�
 	"phone": "联系电话", "email": "电子邮箱", "password": "密码"}
 
 func (p *pages) register(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	me, _ := p.session(r)
-	if !p.checkCSRF(r, me) && !p.checkCSRF(r, nil) {
-		p.forbiddenCSRF(w, r)
+	_, ok := p.openForm(w, r)
+	if !ok {
 		return
 	}
 	f := registration{Company: r.PostFormValue("company"), CreditCode: r.PostFormValue("credit_code"), Contact: r.PostFormValue("contact"),

@@ -142,6 +142,23 @@ func pathID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
+// saleView starts a page about the sale in the path: it reads the id, makes
+// the view and fetches the sale into s. When it answers false it has already
+// written the error page.
+func (p *pages) saleView(w http.ResponseWriter, r *http.Request, title string, s *sale) (view, int64, bool) {
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+		return view{}, 0, false
+	}
+	v := p.newView(w, r, title)
+	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d", id), s); st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return view{}, 0, false
+	}
+	return v, id, true
+}
+
 type saleRow struct {
 	Sale   sale
 	Parcel parcel
@@ -215,15 +232,9 @@ type mapLabel struct{ X, Y, Text string }
 func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
-		return
-	}
-	v := p.newView(w, r, "出让公告")
 	var d salePageData
-	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d", id), &d.Sale); st != http.StatusOK {
-		p.fail(w, r, st, msg)
+	v, id, ok := p.saleView(w, r, "出让公告", &d.Sale)
+	if !ok {
 		return
 	}
 	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/parcels/%d", d.Sale.ParcelID), &d.Parcel); st != http.StatusOK {
@@ -354,15 +365,9 @@ type roomData struct {
 }
 
 func (p *pages) roomPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
-		return
-	}
-	v := p.newView(w, r, "竞价室")
 	var d roomData
-	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d", id), &d.Sale); st != http.StatusOK {
-		p.fail(w, r, st, msg)
+	v, id, ok := p.saleView(w, r, "竞价室", &d.Sale)
+	if !ok {
 		return
 	}
 	v.Title = "竞价室 · " + d.Sale.ParcelName
@@ -396,15 +401,9 @@ type resultData struct {
 }
 
 func (p *pages) resultPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
-		return
-	}
-	v := p.newView(w, r, "结果公示")
 	var d resultData
-	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d", id), &d.Sale); st != http.StatusOK {
-		p.fail(w, r, st, msg)
+	v, id, ok := p.saleView(w, r, "结果公示", &d.Sale)
+	if !ok {
 		return
 	}
 	if st, msg := p.get(r, v.Me, fmt.Sprintf("/api/v1/sales/%d/result", id), &d.Result); st != http.StatusOK {
