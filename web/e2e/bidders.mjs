@@ -219,7 +219,9 @@ try {
   step('timed bids');
 
   // 6. The close, the result, the letter.
-  for (const p of [jia, yi, bing, anon]) await p.waitForFunction(() => window.room.sale && window.room.sale.result, null, { timeout: 30000 });
+  // The close is shown once the room has drawn it, not when its state arrives.
+  const closedShown = () => window.room.sale && window.room.sale.result && document.getElementById('closed-text').textContent !== '';
+  for (const p of [jia, yi, bing, anon]) await p.waitForFunction(closedShown, null, { timeout: 30000 });
   result.closedText = { yi: await text(yi, '#closed-text'), jia: await text(jia, '#closed-text') };
   result.letterLinkVisible = { yi: await yi.isVisible('#letter-link'), jia: await jia.isVisible('#letter-link') };
   await check(yi, 'room-closed');
@@ -275,7 +277,7 @@ try {
   await check(jia, 'room-tender');
   step('tender bids');
   // Close the tender early for the test: the bureau cannot, so wait for its end.
-  await yi.waitForFunction(() => window.room.sale && window.room.sale.result, null, { timeout: 60000 });
+  await yi.waitForFunction(closedShown, null, { timeout: 60000 });
   result.tender.closed = await text(yi, '#closed-text');
   await yi.goto(`${BASE}/sales/${TENDER}/result`);
   result.tender.result = await text(yi, 'article');
