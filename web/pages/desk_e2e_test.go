@@ -1,11 +1,8 @@
 package pages_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,11 +11,7 @@ import (
 
 // deskResult is what web/e2e/desk-parcels.mjs saw.
 type deskResult struct {
-	Errors, Offsite, Pages, Steps []string
-	Axe                           []struct {
-		Page, ID, Impact string
-		Nodes            []string
-	}
+	pageReport
 	Home, CalendarWarning        string
 	ParcelRows                   int
 	FilteredCounties             []string
@@ -44,16 +37,7 @@ type deskResult struct {
 // area, saved), running the check and reading the report; the same at a
 // phone's size. axe-core on every page, a screenshot of each.
 func TestDeskParcelsInChromium(t *testing.T) {
-	node := needTool(t, "node", "apt-get install nodejs npm")
-	needTool(t, "chromium", "apt-get install chromium")
-	for _, m := range []string{"playwright-core", "axe-core"} {
-		if _, err := os.Stat("../node_modules/" + m); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("web/node_modules/%s is missing: make test runs npm ci in web/", m)
-			}
-			t.Skipf("web/node_modules/%s is missing: run npm ci in web/", m)
-		}
-	}
+	node := needBrowser(t)
 	s := newSite(t, rules(t), 1)
 	s.clerk("desk@zmd.gov.cn")
 	good, bad := exampleTXT(t)
@@ -65,33 +49,9 @@ func TestDeskParcelsInChromium(t *testing.T) {
 	if err := os.WriteFile(badPath, bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	shots := os.Getenv("MINERIGHTS_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if abs, err := filepath.Abs(shots); err == nil {
-		shots = abs
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "../e2e/desk-parcels.mjs")
-	cmd.Env = append(os.Environ(), "BASE="+s.urls[0], "LOGIN=desk@zmd.gov.cn", "PASSWORD="+pw, "GOOD="+goodPath, "BAD="+badPath, "SHOTS="+shots)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	runErr := cmd.Run()
+	shots := screenshotDir(t)
 	var res deskResult
-	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &res); err != nil {
-		t.Fatalf("desk-parcels.mjs printed %q (%v): %v\n%s", out.String(), runErr, err, errb.String())
-	}
-	t.Logf("steps: %s", strings.Join(res.Steps, "; "))
-	if runErr != nil {
-		t.Fatalf("desk-parcels.mjs: %v\n%s\nsaw %+v", runErr, errb.String(), res)
-	}
-	if len(res.Errors) > 0 || len(res.Offsite) > 0 {
-		t.Errorf("page errors %v, requests to other hosts %v", res.Errors, res.Offsite)
-	}
-	for _, v := range res.Axe {
-		t.Errorf("axe-core: %s on %s: %s %v", v.Impact, v.Page, v.ID, v.Nodes)
-	}
+	runScript(t, context.Background(), 3*time.Minute, node, "desk-parcels.mjs", []string{"BASE=" + s.urls[0], "LOGIN=desk@zmd.gov.cn", "PASSWORD=" + pw, "GOOD=" + goodPath, "BAD=" + badPath, "SHOTS=" + shots}, &res, &res.pageReport)
 	if !strings.Contains(res.Home, "已登记") || !strings.Contains(res.CalendarWarning, "2027") {
 		t.Errorf("desk home %q, calendar warning %q", res.Home, res.CalendarWarning)
 	}

@@ -1,11 +1,9 @@
 package pages_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,11 +15,7 @@ import (
 
 // deskE2E is what web/e2e/desk-sales.mjs saw.
 type deskE2E struct {
-	Errors, Offsite, Pages, Steps []string
-	Axe                           []struct {
-		Page, ID, Impact string
-		Nodes            []string
-	}
+	pageReport
 	Sale                                                  int64
 	AfterLogin, CreateError, Draft, Preview, Announced    string
 	Pending, PendingAfter, Queue, Monitor, Closed, Letter string
@@ -36,16 +30,7 @@ type deskE2E struct {
 // payment, the audit; axe-core on every page and a phone-sized screen.
 // Screenshots go to MINERIGHTS_SCREENSHOTS when set.
 func TestDeskSalesInChromium(t *testing.T) {
-	node := needTool(t, "node", "apt-get install nodejs npm")
-	needTool(t, "chromium", "apt-get install chromium")
-	for _, m := range []string{"playwright-core", "axe-core"} {
-		if _, err := os.Stat("../node_modules/" + m); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("web/node_modules/%s is missing: make test runs npm ci in web/", m)
-			}
-			t.Skipf("web/node_modules/%s is missing: run npm ci in web/", m)
-		}
-	}
+	node := needBrowser(t)
 	s := newSite(t, deskRules(t), 1)
 	ctx := context.Background()
 	ps, _, err := s.db.Store.ListParcels(ctx, registry.ParcelFilter{})
@@ -71,34 +56,10 @@ func TestDeskSalesInChromium(t *testing.T) {
 	}
 	cj, _ := json.Marshal(cos)
 	reserve := money.FormatWan(*parcel.StartingPriceYuan + 1)
-	shots := os.Getenv("MINERIGHTS_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if abs, err := filepath.Abs(shots); err == nil {
-		shots = abs
-	}
-	tctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(tctx, node, "../e2e/desk-sales.mjs")
-	cmd.Env = append(os.Environ(), "BASE="+s.urls[0], "CLERK="+clerkLogin, "PASSWORD="+pw, "PARCEL="+strings.TrimSpace(jsonInt(parcel.ID)),
-		"RESERVE="+reserve, "SHOTS="+shots, "COMPANIES="+string(cj))
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	runErr := cmd.Run()
+	shots := screenshotDir(t)
 	var res deskE2E
-	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &res); err != nil {
-		t.Fatalf("desk-sales.mjs printed %q (%v): %v\n%s", out.String(), runErr, err, errb.String())
-	}
-	t.Logf("steps: %s", strings.Join(res.Steps, "; "))
-	if runErr != nil {
-		t.Fatalf("desk-sales.mjs: %v\n%s\nsaw %+v", runErr, errb.String(), res)
-	}
-	if len(res.Errors) > 0 || len(res.Offsite) > 0 {
-		t.Errorf("page errors %v, requests to other hosts %v", res.Errors, res.Offsite)
-	}
-	for _, v := range res.Axe {
-		t.Errorf("axe-core: %s on %s: %s %v", v.Impact, v.Page, v.ID, v.Nodes)
-	}
+	runScript(t, ctx, 5*time.Minute, node, "desk-sales.mjs", []string{"BASE=" + s.urls[0], "CLERK=" + clerkLogin, "PASSWORD=" + pw, "PARCEL=" + strings.TrimSpace(jsonInt(parcel.ID)),
+		"RESERVE=" + reserve, "SHOTS=" + shots, "COMPANIES=" + string(cj)}, &res, &res.pageReport)
 	checks := []struct {
 		what, got string
 		want      []string

@@ -1,9 +1,7 @@
 package pages_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -32,11 +30,7 @@ func needTool(t *testing.T, name, install string) string {
 
 // e2eResult is what web/e2e/bidders.mjs saw.
 type e2eResult struct {
-	Errors, Offsite, Pages, Steps []string
-	Axe                           []struct {
-		Page, ID, Impact string
-		Nodes            []string
-	}
+	pageReport
 	RegisterError, PendingFlash string
 	Listing, Timed              map[string]struct {
 		Shown   struct{ Yuan, Wan, Capital string }
@@ -76,16 +70,7 @@ type e2eResult struct {
 // it, a tender through the sealed-bid form, axe-core on every page, and a
 // phone-sized screen. Screenshots go to MINERIGHTS_SCREENSHOTS when set.
 func TestBiddersInChromium(t *testing.T) {
-	node := needTool(t, "node", "apt-get install nodejs npm")
-	needTool(t, "chromium", "apt-get install chromium")
-	for _, m := range []string{"playwright-core", "axe-core"} {
-		if _, err := os.Stat("../node_modules/" + m); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("web/node_modules/%s is missing: make test runs npm ci in web/", m)
-			}
-			t.Skipf("web/node_modules/%s is missing: run npm ci in web/", m)
-		}
-	}
+	node := needBrowser(t)
 	s := newSite(t, apitest.DrillRules(t, func(r *auction.Rules) {
 		r.AnnouncementLead = auction.Period{Duration: 500 * time.Millisecond}
 		r.ListingPeriod = auction.Period{Duration: 3 * time.Second}
@@ -99,34 +84,10 @@ func TestBiddersInChromium(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 		go s.servers[0].CloseClientConnections()
 	})
-	shots := os.Getenv("MINERIGHTS_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if abs, err := filepath.Abs(shots); err == nil {
-		shots = abs
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "../e2e/bidders.mjs")
-	cmd.Env = append(os.Environ(), "BASE="+s.urls[0], "BUREAU="+s.bureau, fmt.Sprintf("LISTING=%d", listing),
-		fmt.Sprintf("TENDER=%d", tender), "SHOTS="+shots)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	runErr := cmd.Run()
+	shots := screenshotDir(t)
 	var res e2eResult
-	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &res); err != nil {
-		t.Fatalf("bidders.mjs printed %q (%v): %v\n%s", out.String(), runErr, err, errb.String())
-	}
-	t.Logf("steps: %s", strings.Join(res.Steps, "; "))
-	if runErr != nil {
-		t.Fatalf("bidders.mjs: %v\n%s\nsaw %+v", runErr, errb.String(), res)
-	}
-	if len(res.Errors) > 0 || len(res.Offsite) > 0 {
-		t.Errorf("page errors %v, requests to other hosts %v", res.Errors, res.Offsite)
-	}
-	for _, v := range res.Axe {
-		t.Errorf("axe-core: %s on %s: %s %v", v.Impact, v.Page, v.ID, v.Nodes)
-	}
+	runScript(t, context.Background(), 4*time.Minute, node, "bidders.mjs", []string{"BASE=" + s.urls[0], "BUREAU=" + s.bureau, fmt.Sprintf("LISTING=%d", listing),
+		fmt.Sprintf("TENDER=%d", tender), "SHOTS=" + shots}, &res, &res.pageReport)
 	if !strings.Contains(res.RegisterError, "校验码") || !strings.Contains(res.PendingFlash, "审核通过") {
 		t.Errorf("registration: error %q, pending %q", res.RegisterError, res.PendingFlash)
 	}
