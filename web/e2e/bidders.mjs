@@ -10,14 +10,10 @@
 // every page; one company uses a phone-sized screen. Screenshots of every
 // page go to SHOTS. Prints one JSON line with what it saw; exits non-zero on
 // any failure.
-import { chromium } from 'playwright-core';
-import { failed } from './browser.mjs';
+import { failed, launchPagesBrowser } from './browser.mjs';
 import { mkdirSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const axePath = join(here, '..', 'node_modules', 'axe-core', 'axe.min.js');
 const { BASE, BUREAU, LISTING, TENDER, SHOTS } = process.env;
 if (!BASE || !BUREAU || !LISTING || !TENDER || !SHOTS) {
   console.error('usage: BASE=... BUREAU=... LISTING=ID TENDER=ID SHOTS=DIR node bidders.mjs');
@@ -43,40 +39,7 @@ function wan(yuan) {
   return Math.floor(yuan / 10000) + '.' + (frac.length < 2 ? (frac + '00').slice(0, 2) : frac);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const origin = new URL(BASE).origin;
-async function context(opts) {
-  // bypassCSP lets the test inject axe-core; the pages themselves allow only 'self'.
-  const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', bypassCSP: true, ...opts });
-  ctx.on('page', (p) => watch(p));
-  return ctx;
-}
-function watch(page) {
-  page.on('pageerror', (e) => result.errors.push(String(e)));
-  page.on('request', (r) => { const u = r.url(); if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) result.offsite.push(u); });
-}
-const seen = new Set();
-// check runs axe-core on the page and keeps a screenshot, once per name.
-async function check(page, name, full = true) {
-  await page.addScriptTag({ path: axePath });
-  const r = await page.evaluate(async () => {
-    const out = await window.axe.run(document, { resultTypes: ['violations'] });
-    return out.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
-  });
-  for (const v of r) result.axe.push({ page: name, ...v });
-  if (!seen.has(name)) {
-    seen.add(name);
-    result.pages.push(name);
-    await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: full });
-  }
-}
-const text = (page, sel) => page.$eval(sel, (e) => e.textContent.replace(/\s+/g, ' ').trim());
+const { browser, context, check, text } = await launchPagesBrowser(result, BASE, SHOTS);
 
 try {
   const companies = [

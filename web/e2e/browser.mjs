@@ -1,10 +1,11 @@
 // What the browser tests (map.mjs, basemap.mjs, planner-map.mjs,
-// bidders.mjs) share: Debian's Chromium started through playwright-core,
+// bidders.mjs, desk-parcels.mjs, desk-sales.mjs) share: Debian's Chromium started through playwright-core,
 // and the way a run that fails reports what it saw.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // launchMapBrowser starts headless Chromium with a fresh profile (playwright
 // passes it as --user-data-dir) and WebGL through SwiftShader, for the map
@@ -36,4 +37,50 @@ export function failed(result, e) {
   console.log(JSON.stringify(result));
   console.error(e);
   process.exitCode = 1;
+}
+
+const axePath = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'axe-core', 'axe.min.js');
+
+// launchPagesBrowser starts headless Chromium for the server-rendered pages
+// (bidders.mjs, desk-parcels.mjs, desk-sales.mjs) and returns what their
+// scripts share: context() opens a zh-CN, Beijing-time context whose pages
+// record their errors and any request to a host other than base in result;
+// check() runs axe-core on a page (its serious and critical violations go to
+// result.axe) and keeps one screenshot per name in shots; text() reads an
+// element's text with its spaces collapsed.
+export async function launchPagesBrowser(result, base, shots, { defaultTimeout } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const origin = new URL(base).origin;
+  async function context(opts) {
+    // bypassCSP lets the test inject axe-core; the pages themselves allow only 'self'.
+    const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', bypassCSP: true, ...opts });
+    if (defaultTimeout) ctx.setDefaultTimeout(defaultTimeout);
+    ctx.on('page', (p) => {
+      p.on('pageerror', (e) => result.errors.push(String(e)));
+      p.on('request', (r) => { const u = r.url(); if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) result.offsite.push(u); });
+    });
+    return ctx;
+  }
+  const seen = new Set();
+  async function check(page, name, full = true) {
+    await page.addScriptTag({ path: axePath });
+    const r = await page.evaluate(async () => {
+      const out = await window.axe.run(document, { resultTypes: ['violations'] });
+      return out.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+    });
+    for (const v of r) result.axe.push({ page: name, ...v });
+    if (!seen.has(name)) {
+      seen.add(name);
+      result.pages.push(name);
+      await page.screenshot({ path: join(shots, name + '.png'), fullPage: full });
+    }
+  }
+  const text = (page, sel) => page.$eval(sel, (e) => e.textContent.replace(/\s+/g, ' ').trim());
+  return { browser, context, check, text };
 }

@@ -9,13 +9,10 @@
 // same pages at a phone's size. axe-core on every page; a screenshot of
 // each goes to SHOTS. Prints one JSON line with what it saw; exits non-zero
 // on any failure.
-import { chromium } from 'playwright-core';
+import { launchPagesBrowser } from './browser.mjs';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const axePath = join(here, '..', 'node_modules', 'axe-core', 'axe.min.js');
 const { BASE, LOGIN, PASSWORD, GOOD, BAD, SHOTS } = process.env;
 // A new version of the mountains layer: one feature with many vertices
 // (under the 10,000 a polygon may have), about 200 KiB.
@@ -36,40 +33,7 @@ const result = { errors: [], offsite: [], axe: [], pages: [], steps: [] };
 const t0 = Date.now();
 const step = (s) => result.steps.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${s}`);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const origin = new URL(BASE).origin;
-async function context(opts) {
-  // bypassCSP lets the test inject axe-core; the pages themselves allow only 'self'.
-  const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', bypassCSP: true, ...opts });
-  ctx.setDefaultTimeout(30000);
-  ctx.on('page', (p) => {
-    p.on('pageerror', (e) => result.errors.push(String(e)));
-    p.on('request', (r) => { const u = r.url(); if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) result.offsite.push(u); });
-  });
-  return ctx;
-}
-const seen = new Set();
-// check runs axe-core on the page and keeps a screenshot, once per name.
-async function check(page, name) {
-  await page.addScriptTag({ path: axePath });
-  const r = await page.evaluate(async () => {
-    const out = await window.axe.run(document, { resultTypes: ['violations'] });
-    return out.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
-  });
-  for (const v of r) result.axe.push({ page: name, ...v });
-  if (!seen.has(name)) {
-    seen.add(name);
-    result.pages.push(name);
-    await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
-  }
-}
-const text = (page, sel) => page.$eval(sel, (e) => e.textContent.replace(/\s+/g, ' ').trim());
+const { browser, context, check, text } = await launchPagesBrowser(result, BASE, SHOTS, { defaultTimeout: 30000 });
 
 async function signIn(page) {
   await page.goto(BASE + '/desk');
