@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"minerights/internal/problem"
 	"minerights/registry"
 )
 
@@ -106,10 +107,10 @@ func Guard(h http.Handler, x Exposure, listenAddr string) http.Handler {
 				addr := clientAddr(r, x.TrustedProxies)
 				if !inFlight.enter(addr, x.PerClient) {
 					w.Header().Set("Retry-After", "1")
-					writeRawProblem(w, http.StatusTooManyRequests, fmt.Sprintf(
+					problem.Write(w, http.StatusTooManyRequests, fmt.Sprintf(
 						"来自 %s 的未登录请求同时进行的已有 %d 个，已达上限，请等前面的请求完成后再试（Retry-After 秒后）。"+
 							"too many anonymous requests in flight from this address (at most %d); retry when one has finished",
-						addr, x.PerClient, x.PerClient))
+						addr, x.PerClient, x.PerClient), "")
 					return
 				}
 				defer inFlight.leave(addr)

@@ -5,11 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"minerights/internal/problem"
 	"net"
 	"net/http"
 	"regexp"
@@ -185,14 +185,6 @@ func checkBody(api huma.API) func(huma.Context, func(huma.Context)) {
 	}
 }
 
-// writeRawProblem answers an RFC 9457 problem from outside huma.
-func writeRawProblem(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]any{"title": http.StatusText(status), "status": status, "detail": detail})
-	_, _ = w.Write(b)
-}
-
 // Wrap puts the cross-cutting concerns around h: a request id (kept from a
 // sane X-Request-ID or made), a body size limit, recovery from panics as a
 // problem+json 500, one structured log line per request, and metrics.
@@ -219,7 +211,7 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				}
 				log.Error("panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", p)
 				if sw.status == 0 {
-					writeRawProblem(sw, http.StatusInternalServerError, "internal error")
+					problem.Write(sw, http.StatusInternalServerError, "internal error", "")
 				}
 			}
 			route := r.Pattern

@@ -18,6 +18,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"minerights/internal/cql2"
+	"minerights/internal/problem"
 	"minerights/registry"
 )
 
@@ -95,7 +96,7 @@ func marshal(v any) ([]byte, error) {
 func writeJSON(w http.ResponseWriter, ctype string, v any) {
 	b, err := marshal(v)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal error", "")
+		problem.Write(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
@@ -599,7 +600,7 @@ func (m *maps) html(w http.ResponseWriter, name string, data any) {
 	var b bytes.Buffer
 	if err := ogcTemplates.ExecuteTemplate(&b, name, data); err != nil {
 		m.log.Error("ogc html", "template", name, "err", err)
-		writeProblem(w, http.StatusInternalServerError, "internal error", "")
+		problem.Write(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -3,6 +3,7 @@ package openapi
 import (
 	"net/http"
 
+	"minerights/internal/problem"
 	"minerights/registry"
 )
 
@@ -28,7 +29,7 @@ func (m *maps) apiDefinition(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := marshal(doc)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal error", "")
+		problem.Write(w, http.StatusInternalServerError, "internal error", "")
 		return
 	}
 	w.Header().Set("Content-Type", mediaTypeOAS30)

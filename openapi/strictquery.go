@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"fmt"
+	"minerights/internal/problem"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // named by one. It answers the refusal itself and returns false.
 func cleanURL(w http.ResponseWriter, r *http.Request) bool {
 	if bad(r.URL.Path) {
-		writeRawProblem(w, http.StatusBadRequest, "请求路径含有空字符（U+0000）或不是有效的 UTF-8 文本，未作任何更改")
+		problem.Write(w, http.StatusBadRequest, "请求路径含有空字符（U+0000）或不是有效的 UTF-8 文本，未作任何更改", "")
 		return false
 	}
 	if r.URL.RawQuery == "" {
@@ -23,17 +24,17 @@ func cleanURL(w http.ResponseWriter, r *http.Request) bool {
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		writeRawProblem(w, http.StatusBadRequest, "查询参数无法解析（百分号编码有误），未作任何更改")
+		problem.Write(w, http.StatusBadRequest, "查询参数无法解析（百分号编码有误），未作任何更改", "")
 		return false
 	}
 	for k, vs := range q {
 		if bad(k) {
-			writeRawProblem(w, http.StatusBadRequest, fmt.Sprintf("查询参数名 %q 含有空字符（U+0000）或不是有效的 UTF-8 文本，未作任何更改", strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", ""), "")))
+			problem.Write(w, http.StatusBadRequest, fmt.Sprintf("查询参数名 %q 含有空字符（U+0000）或不是有效的 UTF-8 文本，未作任何更改", strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", ""), "")), "")
 			return false
 		}
 		for _, v := range vs {
 			if bad(v) {
-				writeRawProblem(w, http.StatusBadRequest, fmt.Sprintf("查询参数 %s 的值含有空字符（U+0000）或不是有效的 UTF-8 文本，未作任何更改", k))
+				problem.Write(w, http.StatusBadRequest, fmt.Sprintf("查询参数 %s 的值含有空字符（U+0000）或不是有效的 UTF-8 文本，未作任何更改", k), "")
 				return false
 			}
 		}

@@ -17,9 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/paulmach/orb"
 
+	"minerights/internal/problem"
 	"minerights/registry"
 )
 
@@ -275,18 +275,6 @@ func etagOf(b []byte) string {
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
-// writeProblem writes an RFC 9457 problem, the same shape huma writes.
-func writeProblem(w http.ResponseWriter, status int, detail, location string) {
-	p := &huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail}
-	if location != "" {
-		p.Errors = []*huma.ErrorDetail{{Location: location, Message: detail}}
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(p)
-}
-
 // fail maps an error of the map layers to a problem: bad input is a 400
 // naming the parameter, a missing collection or feature a 404, and
 // anything else a 500 that says only "internal error".
@@ -295,22 +283,22 @@ func (m *maps) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var nf *notFound
 	switch {
 	case errors.As(err, &ve):
-		writeProblem(w, http.StatusBadRequest, "invalid "+ve.Field+": "+ve.Reason, "query."+ve.Field)
+		problem.Write(w, http.StatusBadRequest, "invalid "+ve.Field+": "+ve.Reason, "query."+ve.Field)
 	case errors.As(err, &nf):
-		writeProblem(w, http.StatusNotFound, nf.msg, "path")
+		problem.Write(w, http.StatusNotFound, nf.msg, "path")
 	case errors.Is(err, registry.ErrNotFound):
-		writeProblem(w, http.StatusNotFound, "no such feature", "path.featureId")
+		problem.Write(w, http.StatusNotFound, "no such feature", "path.featureId")
 	case errors.Is(err, context.Canceled):
 		w.WriteHeader(499)
 	case errors.Is(err, registry.ErrBusy), errors.Is(err, context.DeadlineExceeded):
 		w.Header().Set("Retry-After", busyRetryAfter)
-		writeProblem(w, http.StatusServiceUnavailable, busyText, "query")
+		problem.Write(w, http.StatusServiceUnavailable, busyText, "query")
 	case errors.Is(err, registry.ErrUnavailable):
 		w.Header().Set("Retry-After", retryAfter)
-		writeProblem(w, http.StatusServiceUnavailable, "the database is unavailable; retry shortly", "")
+		problem.Write(w, http.StatusServiceUnavailable, "the database is unavailable; retry shortly", "")
 	default:
 		m.log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "err", err)
-		writeProblem(w, http.StatusInternalServerError, "internal error", "")
+		problem.Write(w, http.StatusInternalServerError, "internal error", "")
 	}
 }
 
@@ -417,7 +405,7 @@ func acceptsGzip(h string) bool {
 func (m *maps) serveTileJSON(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".json")
 	if !ok {
-		writeProblem(w, http.StatusNotFound, "tiles are at /tiles/{collection}/{z}/{x}/{y}.mvt and their TileJSON at /tiles/{collection}.json", "path")
+		problem.Write(w, http.StatusNotFound, "tiles are at /tiles/{collection}/{z}/{x}/{y}.mvt and their TileJSON at /tiles/{collection}.json", "path")
 		return
 	}
 	c, err := m.collection(r.Context(), name)
