@@ -356,3 +356,16 @@ func (s *Store) Bids(ctx context.Context, saleID int64) ([]Receipt, error) {
 	}
 	return out, rows.Err()
 }
+
+func queueBid(b *pgx.Batch, saleID int64, bid auction.Bid, prev int64, deadline time.Time, replaces uint64, key bidKey) {
+	var rep *int64
+	if replaces != 0 {
+		r := int64(replaces)
+		rep = &r
+	}
+	b.Queue(`INSERT INTO bid (sale_id, seq, bidder_id, paddle, amount_yuan, previous_high_yuan, phase, at, deadline, replaces,
+			idempotency_key, request_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		saleID, int64(bid.Seq), mustBidderID(bid.Bidder), bid.Paddle, bid.Amount, prev, string(bid.Phase), bid.At, nullTime(deadline), rep,
+		nullString(key.key), key.hash)
+}
