@@ -136,7 +136,7 @@ func (s *server) registerService(api huma.API) {
 		}
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		if err := s.store.Pool().Ping(ctx); err != nil {
+		if err := s.store.Ping(ctx); err != nil {
 			s.log.Warn("readiness: database unreachable", "err", err)
 			return nil, unavailable()
 		}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -81,7 +80,11 @@ func toProblem(ctx context.Context, err error) error {
 		return huma.Error422UnprocessableEntity("this Idempotency-Key was already used for a different bid; use a new key for a new bid",
 			&huma.ErrorDetail{Location: "header.Idempotency-Key", Message: "reused with a different request"})
 	case errors.Is(err, registry.ErrNotCompliant):
-		_, why, _ := strings.Cut(err.Error(), registry.ErrNotCompliant.Error()+": ")
+		var why string
+		var nce *registry.NotCompliantError
+		if errors.As(err, &nce) {
+			why = nce.Reason
+		}
 		return huma.Error409Conflict("the parcel cannot be offered until it passes the compliance check: "+why,
 			&huma.ErrorDetail{Location: "parcel", Message: "the parcel has not passed the compliance check"})
 	case errors.Is(err, auction.ErrInvalidCalendar):
@@ -124,12 +127,12 @@ func unavailable() error {
 		http.Header{"Retry-After": {retryAfter}})
 }
 
-// conflictText keeps the domain part of a wrapped conflict, the text after
-// "conflict: ", which names the clash without any SQL.
+// conflictText is the reason a registry.ConflictError gives, which names
+// the clash without any SQL.
 func conflictText(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, registry.ErrConflict.Error()+": "); i >= 0 {
-		return msg[i+len(registry.ErrConflict.Error())+2:]
+	var ce *registry.ConflictError
+	if errors.As(err, &ce) {
+		return ce.Reason
 	}
 	return "the request conflicts with the current state"
 }

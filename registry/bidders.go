@@ -77,7 +77,7 @@ func (s *Store) registerBidder(ctx context.Context, in BidderInput, withToken bo
 			ve.Field, ve.Reason = "credit_code", "not a unified social credit code (统一社会信用代码): 18 characters, digits and capital letters other than I, O, S, V, Z"
 		}
 		if errors.Is(err, ErrConflict) {
-			err = fmt.Errorf("%w: a bidder with this credit code is already registered", ErrConflict)
+			err = conflict("a bidder with this credit code is already registered")
 		}
 		return b, "", fmt.Errorf("registry: create bidder: %w", err)
 	}

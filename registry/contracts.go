@@ -152,7 +152,7 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 	var out Contract
 	_, _, err := s.transitionThen(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		if l.m.State != auction.StateContracted {
-			return l.m, nil, fmt.Errorf("%w: payments are recorded against a signed contract; the sale is %s", ErrConflict, l.m.State)
+			return l.m, nil, conflict("payments are recorded against a signed contract; the sale is %s", l.m.State)
 		}
 		return l.m, nil, nil
 	}, func(_ pgx.Tx, l *locked, _ auction.Sale, b *pgx.Batch, c *chain) error {

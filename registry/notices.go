@@ -79,7 +79,7 @@ func (s *Store) AddNotice(ctx context.Context, id int64, text string, actor stri
 	}
 	_, _, err := s.transition(ctx, id, actor, func(tx pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		if l.m.State == auction.StateDraft {
-			return l.m, nil, fmt.Errorf("%w: the sale is not announced yet; change the draft instead", ErrConflict)
+			return l.m, nil, conflict("the sale is not announced yet; change the draft instead")
 		}
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(no), 0) + 1 FROM sale_notice WHERE sale_id = $1`, id).Scan(&n.No); err != nil {
 			return l.m, nil, err

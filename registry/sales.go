@@ -14,10 +14,6 @@ import (
 	"minerights/auction"
 )
 
-// ErrNotCompliant refuses to announce a parcel that has not passed the
-// compliance check; the message says which check failed.
-var ErrNotCompliant = errors.New("parcel not compliant")
-
 // Sale is a sale as the registry holds it. Machine is the whole state,
 // secrets included: callers build what each reader may see from it.
 type Sale struct {
@@ -100,7 +96,7 @@ func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rule
 	var live int64
 	err = tx.QueryRow(ctx, `SELECT id FROM sale WHERE parcel_id = $1 AND state NOT IN ('failed', 'terminated', 'defaulted')`, in.ParcelID).Scan(&live)
 	if err == nil {
-		return 0, fmt.Errorf("%w: parcel %d is already in sale %d", ErrConflict, in.ParcelID, live)
+		return 0, conflict("parcel %d is already in sale %d", in.ParcelID, live)
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return 0, err
@@ -155,7 +151,7 @@ func checkCompliance(ctx context.Context, tx pgx.Tx, parcelID int64) error {
 		return err
 	}
 	if problem != nil {
-		return fmt.Errorf("%w: %s", ErrNotCompliant, *problem)
+		return &NotCompliantError{Reason: *problem}
 	}
 	return nil
 }

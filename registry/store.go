@@ -18,30 +18,6 @@ import (
 	"github.com/jackc/tern/v2/migrate"
 )
 
-// ErrNotFound is returned when the requested record does not exist.
-var ErrNotFound = errors.New("not found")
-
-// ErrConflict is returned when a write collides with existing data, such as a
-// second parcel with the same gazette number.
-var ErrConflict = errors.New("conflict")
-
-// ErrUnauthenticated is returned for an unknown, revoked or expired token.
-var ErrUnauthenticated = errors.New("unauthenticated")
-
-// ValidationError names the input field a clerk has to correct.
-type ValidationError struct {
-	Field  string
-	Reason string
-}
-
-func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
-
-// ErrBusy is returned when a public read was stopped by its statement
-// timeout: the query costs more than the public pool grants one request
-// (a filter or bbox too wide for the load of the moment). Callers answer
-// 503 with Retry-After and say how to narrow the request.
-var ErrBusy = errors.New("public read stopped by its statement timeout")
-
 // Store reads and writes the registry. Its methods are safe for concurrent
 // use; each public method runs in its own transaction.
 //
@@ -77,9 +53,9 @@ func (s *Store) WithPublicPool(public *pgxpool.Pool) *Store {
 	return &c
 }
 
-// Pool exposes the bid pool for health checks: it is the pool anonymous
-// load cannot fill, so readiness answers fast whatever that load.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+// Ping checks that the database answers, on the bid pool: it is the pool
+// anonymous load cannot fill, so readiness answers fast whatever that load.
+func (s *Store) Ping(ctx context.Context) error { return asUnavailable(s.pool.Ping(ctx)) }
 
 type publicReadKey struct{}
 
@@ -157,7 +133,7 @@ func mapErr(err error) error {
 		}
 		switch pe.Code {
 		case "23505":
-			return fmt.Errorf("%w: %s", ErrConflict, constraintText(pe))
+			return &ConflictError{Reason: constraintText(pe)}
 		case "23503":
 			return &ValidationError{Field: fieldOf(pe), Reason: "refers to a record that does not exist"}
 		case "23514", "23502", "22P02", "22003":

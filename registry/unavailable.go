@@ -33,8 +33,10 @@ func unavailable(err error) bool {
 	if errors.As(err, &ne) {
 		return true
 	}
+	// pgconn.ErrConnClosed: the driver closed the connection under the
+	// statement (the socket went away, or a cancelled query left it unusable).
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.SafeToRetry(err) ||
-		strings.Contains(err.Error(), "conn closed")
+		errors.Is(err, pgconn.ErrConnClosed)
 }
 
 // asUnavailable wraps err as ErrUnavailable when it means the database is
