@@ -16,15 +16,15 @@ import (
 	"testing"
 	"time"
 
-	"minerights/internal/testdb"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // server is the production handler stack on a real listener.
-func server(t *testing.T) (*httptest.Server, testdb.DB, map[string]string) {
+func server(t *testing.T) (*httptest.Server, registrytest.DB, map[string]string) {
 	t.Helper()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	mux := http.NewServeMux()
 	openapi.New(mux, openapi.Deps{Store: db.Store})
 	srv := httptest.NewServer(openapi.Wrap(mux, slog.New(slog.NewTextHandler(io.Discard, nil)), openapi.NewMetrics()))

@@ -16,9 +16,9 @@ import (
 	"minerights/data"
 	"minerights/geo"
 	"minerights/internal/pgtest"
-	"minerights/internal/testdb"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 var update = flag.Bool("update", false, "rewrite openapi.yaml")
@@ -49,13 +49,13 @@ func TestSpecCurrent(t *testing.T) {
 type env struct {
 	t      *testing.T
 	h      http.Handler
-	db     testdb.DB
+	db     registrytest.DB
 	tokens map[string]string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	mux := http.NewServeMux()
 	openapi.New(mux, openapi.Deps{Store: db.Store})
 	e := &env{t: t, h: mux, db: db, tokens: map[string]string{}}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"minerights/internal/testdb"
+	"minerights/registry/registrytest"
 )
 
 // urlRecorder keeps the request URIs a server saw.
@@ -70,7 +70,7 @@ func gdal(t *testing.T, name string, args ...string) string {
 func TestGISClientsReadEveryCollection(t *testing.T) {
 	ogr2ogr := needTool(t, "ogr2ogr", "apt-get install gdal-bin")
 	ogrinfo := needTool(t, "ogrinfo", "apt-get install gdal-bin")
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	rec := &urlRecorder{}
 	srv := httptest.NewServer(rec.wrap(mapHandler(t, db, true)))
 	t.Cleanup(srv.Close)

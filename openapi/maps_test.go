@@ -19,9 +19,9 @@ import (
 
 	"github.com/paulmach/orb/encoding/mvt"
 
-	"minerights/internal/testdb"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // mapEnv is the map layers on a fresh seeded database. With live set the
@@ -29,16 +29,16 @@ import (
 type mapEnv struct {
 	t  *testing.T
 	h  http.Handler
-	db testdb.DB
+	db registrytest.DB
 }
 
 func newMapEnv(t *testing.T, live bool) *mapEnv {
 	t.Helper()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	return &mapEnv{t: t, db: db, h: mapHandler(t, db, live)}
 }
 
-func mapHandler(t *testing.T, db testdb.DB, live bool) http.Handler {
+func mapHandler(t *testing.T, db registrytest.DB, live bool) http.Handler {
 	mux := http.NewServeMux()
 	cfg := openapi.Maps{}
 	if live {
@@ -429,7 +429,7 @@ func TestTiles(t *testing.T) {
 // tile; an edit of a parcel drops it in both at once (LISTEN/NOTIFY), so
 // neither serves the old tile after the edit.
 func TestTileCacheInvalidation(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	servers := []http.Handler{mapHandler(t, db, true), mapHandler(t, db, true)}
 	status := func(h http.Handler) (string, string) {
 		r := getFrom(h, zhumadianTile)
@@ -509,9 +509,9 @@ func needBrowser(t *testing.T, modules ...string) string {
 	return node
 }
 
-func realServer(t *testing.T) (*httptest.Server, testdb.DB) {
+func realServer(t *testing.T) (*httptest.Server, registrytest.DB) {
 	t.Helper()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	srv := httptest.NewServer(mapHandler(t, db, true))
 	t.Cleanup(srv.Close)
 	return srv, db

@@ -24,16 +24,16 @@ import (
 	"minerights/internal/apitest"
 	"minerights/internal/money"
 	"minerights/internal/pgtest"
-	"minerights/internal/testdb"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // xfer is the API over real HTTP on a fresh seeded database, with the hub
 // and the scheduler running as in `minerights serve`.
 type xfer struct {
 	t      *testing.T
-	db     testdb.DB
+	db     registrytest.DB
 	urls   []string
 	bureau string
 	// queries counts each process's queries on its pool; events is each
@@ -60,7 +60,7 @@ func (q *queryCount) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 // pool, hub and scheduler, as separate serve processes would be.
 func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*openapi.Deps)) *xfer {
 	t.Helper()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	x := &xfer{t: t, db: db}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -21,9 +21,9 @@ import (
 	"testing"
 	"time"
 
-	"minerights/internal/testdb"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // plannerMapRun is what web/e2e/planner-map.mjs prints.
@@ -123,7 +123,7 @@ func e2eOut(t *testing.T, name string) string {
 // Screenshots go to web/e2e/out/planner-map (or MINERIGHTS_E2E_OUT).
 func TestPlannerMapInChromium(t *testing.T) {
 	node := needBrowser(t, "playwright-core", "axe-core")
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	ctx := context.Background()
 	reports := map[string]registry.Report{}
 	for id := int64(1); id <= 11; id++ {
@@ -452,7 +452,7 @@ func TestWebMapBasemapInChromium(t *testing.T) {
 		_, _ = w.Write(tile.Bytes())
 	}))
 	t.Cleanup(tiles.Close)
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	srv := httptest.NewServer(mapHandlerWith(t, db, openapi.Maps{Basemap: openapi.Basemap{URL: tiles.URL + "/{z}/{x}/{y}.png", Attribution: "测试底图"}}))
 	t.Cleanup(srv.Close)
 	shot := filepath.Join(e2eOut(t, "basemap"), "basemap-on.png")

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"minerights/internal/testdb"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // verdictFixture is a seeded database where parcel 1 (registered, never
@@ -227,7 +227,7 @@ func equalIDs(a, b []int64) bool {
 }
 
 // mapHandlerWith is the API with the given map configuration.
-func mapHandlerWith(t *testing.T, db testdb.DB, cfg openapi.Maps) http.Handler {
+func mapHandlerWith(t *testing.T, db registrytest.DB, cfg openapi.Maps) http.Handler {
 	t.Helper()
 	mux := http.NewServeMux()
 	openapi.New(mux, openapi.Deps{Store: db.Store, Maps: cfg})

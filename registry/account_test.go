@@ -5,13 +5,13 @@ import (
 	"errors"
 	"testing"
 
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 func TestRegisterBidderRefusals(t *testing.T) {
 	t.Parallel()
-	db := testdb.Migrated(t)
+	db := registrytest.Migrated(t)
 	ctx := context.Background()
 	good := registry.BidderRegistration{Company: "泌阳县甲矿业有限公司", CreditCode: "91411726MA44444442", Contact: "张三",
 		Phone: "+86 396-1234567", Email: "jia@example.cn", Password: "甲公司的密码123"}
@@ -72,7 +72,7 @@ func TestRegisterBidderRefusals(t *testing.T) {
 
 func TestSessionLifetime(t *testing.T) {
 	t.Parallel()
-	db := testdb.Migrated(t)
+	db := registrytest.Migrated(t)
 	ctx := context.Background()
 	if _, err := db.Store.CreateUser(ctx, registry.UserInput{Role: registry.RolePlanner, Login: "plan@example.cn", Name: "规划员", Password: "规划员的密码123"}, "test"); err != nil {
 		t.Fatal(err)

@@ -8,8 +8,8 @@ import (
 
 	"minerights/auction"
 	"minerights/internal/apitest"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // BenchmarkAuditVerification measures one verification of the whole audit
@@ -22,7 +22,7 @@ import (
 //	go test -run '^$' -bench BenchmarkAuditVerification -benchtime 20x ./registry
 func BenchmarkAuditVerification(b *testing.B) {
 	ctx := context.Background()
-	db := testdb.Seeded(b)
+	db := registrytest.Seeded(b)
 	store := db.Store
 	rules := apitest.DrillRules(b, func(*auction.Rules) {})
 	parcels, _, err := store.ListParcels(ctx, registry.ParcelFilter{})

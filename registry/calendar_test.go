@@ -12,8 +12,8 @@ import (
 
 	"minerights/auction"
 	"minerights/data"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // calendarFixture reads a test-only calendar of auction/testdata: made-up holidays
@@ -46,7 +46,7 @@ func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0
 // an append-only history.
 func TestCalendarLoadedPerYear(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.Migrated(t)
+	db := registrytest.Migrated(t)
 	files := embeddedCalendars(t)
 	a := db.Store
 	pool, err := pgxpool.New(ctx, db.URL)
@@ -157,7 +157,7 @@ func TestCalendarLoadedPerYear(t *testing.T) {
 // and nothing is stored; several years load all or nothing.
 func TestCalendarLoadRefused(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.Migrated(t)
+	db := registrytest.Migrated(t)
 	files := embeddedCalendars(t)
 	s := db.Store
 	if _, err := s.PutCalendar(ctx, files, 2030, calendarFixture(t, "2030"), "bureau"); err != nil {

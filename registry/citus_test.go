@@ -17,8 +17,8 @@ import (
 
 	"minerights/geo"
 	"minerights/internal/pgtest"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // TestCitusPlanCoversEveryTable fails when a migration adds a table that
@@ -26,7 +26,7 @@ import (
 // `minerights citus distribute` would refuse such a schema.
 func TestCitusPlanCoversEveryTable(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.Migrated(t)
+	db := registrytest.Migrated(t)
 	missing, unknown, err := registry.UnclassifiedTables(ctx, db.Pool)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func needCitus(t *testing.T) {
 func TestCitusPlacement(t *testing.T) {
 	needCitus(t)
 	ctx := context.Background()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	for _, tb := range registry.CitusPlan {
 		var method, column *string
 		var colocation *int
@@ -167,7 +167,7 @@ func boundaryRedlines(t *testing.T, box orb.Bound, n int) []byte {
 func TestCitusComplianceSameAsSingleNode(t *testing.T) {
 	needCitus(t)
 	ctx := context.Background()
-	dist, single := testdb.Seeded(t), testdb.SeededSingleNode(t)
+	dist, single := registrytest.Seeded(t), registrytest.SeededSingleNode(t)
 
 	var minx, miny, maxx, maxy float64
 	if err := single.Pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM county) s`).
@@ -176,7 +176,7 @@ func TestCitusComplianceSameAsSingleNode(t *testing.T) {
 	}
 	box := orb.Bound{Min: orb.Point{minx, miny}, Max: orb.Point{maxx, maxy}}
 	layer := boundaryRedlines(t, box, 400)
-	for _, db := range []testdb.DB{dist, single} {
+	for _, db := range []registrytest.DB{dist, single} {
 		for v := 1; v <= 2; v++ {
 			r, err := geo.NewLayerReader(strings.NewReader(string(layer)), 0)
 			if err != nil {

@@ -12,8 +12,8 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 
 	"minerights/internal/cql2"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 func TestParseCRS(t *testing.T) {
@@ -178,7 +178,7 @@ func (r *recorder) saw(topic string) bool {
 // TestWatchMaps: edits of parcels and layers reach a listener as the name
 // of the collection they change.
 func TestWatchMaps(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rec := &recorder{}

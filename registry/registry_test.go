@@ -19,17 +19,17 @@ import (
 	"minerights/geo"
 	"minerights/internal/money"
 	"minerights/internal/pgtest"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func newStore(t *testing.T, seeded bool) (*registry.Store, *pgxpool.Pool) {
 	t.Helper()
-	db := testdb.Migrated
+	db := registrytest.Migrated
 	if seeded {
-		db = testdb.Seeded
+		db = registrytest.Seeded
 	}
 	d := db(t)
 	return d.Store, d.Pool
@@ -144,7 +144,7 @@ func TestSeedIdempotent(t *testing.T) {
 	if _, err := store.UpdateParcel(ctx, ps[0].ID, registry.ParcelPatch{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := store.Seed(ctx, testdb.SeedData())
+	rep, err := store.Seed(ctx, registrytest.SeedData())
 	if err != nil {
 		t.Fatal(err)
 	}

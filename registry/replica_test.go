@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"minerights/internal/pgtest"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // TestReadsFromStreamingReplica: public reads go to a real streaming
@@ -24,7 +24,7 @@ func TestReadsFromStreamingReplica(t *testing.T) {
 		t.Skip("needs the cluster pgtest starts (MINERIGHTS_TEST_PG_URL is set)")
 	}
 	ctx := context.Background()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	dir, err := os.MkdirTemp("", "mrrep")
 	if err != nil {
 		t.Fatal(err)

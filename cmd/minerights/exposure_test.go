@@ -15,14 +15,14 @@ import (
 	"time"
 
 	"minerights/data/gen"
-	"minerights/internal/testdb"
+	"minerights/registry/registrytest"
 )
 
 var metricsURL = regexp.MustCompile(`msg=metrics url=(http://127\.0\.0\.1:\d+/metrics)`)
 
 // startServe runs `minerights serve` in this process with args and returns
 // its base URL and its logs.
-func startServe(t *testing.T, db testdb.DB, args ...string) (string, *syncBuffer) {
+func startServe(t *testing.T, db registrytest.DB, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
@@ -78,7 +78,7 @@ func get(t *testing.T, url string, hdr ...string) (*http.Response, []byte) {
 // X-Forwarded-Proto say; /metrics is not on the public listener but on its
 // own; HTML pages forbid framing and inline scripts, and nothing is sniffed.
 func TestExposure(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	const public = "https://gis.example.gov.cn/minerights"
 	base, logs := startServe(t, db, "--public-url", public, "--metrics-addr", "127.0.0.1:0")
 
@@ -141,7 +141,7 @@ func TestExposure(t *testing.T) {
 // starts a body and stops sending holds its connection for seconds, not
 // the server's minute.
 func TestAnonymousBodyTimeout(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	base, _ := startServe(t, db)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
@@ -180,7 +180,7 @@ func TestAnonymousBodyTimeout(t *testing.T) {
 // the bid pool, which has no such timeout, and anonymous reads never take
 // it.
 func TestPublicStatementTimeout(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	bureau, err := db.Store.CreateToken(context.Background(), "bureau", "登记科", 0)
 	if err != nil {
 		t.Fatal(err)

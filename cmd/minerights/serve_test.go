@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"minerights/internal/testdb"
+	"minerights/registry/registrytest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -37,7 +37,7 @@ var servingAddr = regexp.MustCompile(`addr=http://(127\.0\.0\.1:\d+)`)
 // TestServeDrains: on shutdown /readyz fails during the drain delay, then
 // the server stops cleanly.
 func TestServeDrains(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logs syncBuffer

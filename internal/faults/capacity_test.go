@@ -18,12 +18,12 @@ import (
 	"minerights/data/gen"
 	"minerights/geo"
 	"minerights/internal/flood"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // stressLayer imports n generated red lines as the check layer "stress".
-func stressLayer(t *testing.T, db testdb.DB, n int) {
+func stressLayer(t *testing.T, db registrytest.DB, n int) {
 	t.Helper()
 	var b bytes.Buffer
 	if err := gen.StressRedlines(&b, n, 1); err != nil {
@@ -49,7 +49,7 @@ func TestTimelyBidsUnderPublicFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real server under load")
 	}
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	stressLayer(t, db, 20000)
 	rulesFile := t.TempDir() + "/rules.yaml"
 	// The crash rules with an 8 s countdown: time for the flood to start
@@ -177,7 +177,7 @@ func TestAnonymousMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real server under load")
 	}
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	stressLayer(t, db, 20000)
 	p := serve(t, db.URL, "drill", "--trusted-proxies", "127.0.0.1", "--public-statement-timeout", "60s", "--public-request-timeout", "120s")
 	pid := p.cmd.Process.Pid

@@ -18,8 +18,8 @@ import (
 
 	"minerights/auction"
 	"minerights/internal/apitest"
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 // crashRules are drill rules short enough for a test: a 3 s listing, then
@@ -166,7 +166,7 @@ type bidder struct {
 // openSale offers gazette parcel 2 by listing through base, registers n
 // bidders, qualifies them and has each quote once in the listing, then waits
 // for timed bidding.
-func openSale(t *testing.T, c client, db testdb.DB, base string, n int) (saleView, []bidder, string) {
+func openSale(t *testing.T, c client, db registrytest.DB, base string, n int) (saleView, []bidder, string) {
 	t.Helper()
 	ctx := context.Background()
 	bureau, err := db.Store.CreateToken(ctx, registry.RoleBureau, "登记科", 0)
@@ -244,7 +244,7 @@ type receipt struct {
 // the other. No receipted bid is lost or duplicated, the sale closes exactly
 // once, and its winner is the one the bids re-derive.
 func TestKillServerMidBidding(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(rules, []byte(crashRules), 0o644); err != nil {
 		t.Fatal(err)
@@ -366,7 +366,7 @@ func TestKillServerMidBidding(t *testing.T) {
 // when one starts again after the deadline has passed, it closes the sale
 // at once, stamped with the deadline, not the restart.
 func TestSchedulerCatchesUp(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(rules, []byte(crashRules), 0o644); err != nil {
 		t.Fatal(err)
@@ -407,7 +407,7 @@ func TestSchedulerCatchesUp(t *testing.T) {
 // TestSIGTERMDrains: on SIGTERM a server fails /readyz during the drain
 // delay, ends its event streams, and exits cleanly.
 func TestSIGTERMDrains(t *testing.T) {
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(rules, []byte(crashRules), 0o644); err != nil {
 		t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"minerights/internal/pgtest"
-	"minerights/internal/testdb"
 	"minerights/openapi"
+	"minerights/registry/registrytest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -27,7 +27,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	if cluster == nil {
 		t.Skip("needs the cluster pgtest starts")
 	}
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	mux := http.NewServeMux()
 	openapi.New(mux, openapi.Deps{Store: db.Store})
 	srv := httptest.NewServer(openapi.Wrap(mux, slog.New(slog.NewTextHandler(io.Discard, nil)), openapi.NewMetrics()))

@@ -22,9 +22,9 @@ import (
 	"minerights/data"
 	"minerights/internal/apitest"
 	"minerights/internal/pgtest"
-	"minerights/internal/testdb"
 	"minerights/openapi"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 	"minerights/web/pages"
 )
 
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // servers each with its own pool, hub and scheduler.
 type site struct {
 	t       *testing.T
-	db      testdb.DB
+	db      registrytest.DB
 	urls    []string
 	servers []*httptest.Server
 	muxes   []*http.ServeMux
@@ -44,7 +44,7 @@ type site struct {
 
 func newSite(t *testing.T, rules auction.Rules, processes int) *site {
 	t.Helper()
-	db := testdb.Seeded(t)
+	db := registrytest.Seeded(t)
 	s := &site{t: t, db: db}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

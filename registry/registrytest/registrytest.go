@@ -1,8 +1,10 @@
-// Package testdb gives tests a registry on a real PostGIS database: migrated,
-// or migrated and seeded with the counties and the 11 gazette parcels. Each
-// call clones a fresh database from a template prepared once per test
-// binary, so tests do not see each other's writes.
-package testdb
+// Package registrytest gives tests a registry on a real PostGIS database:
+// migrated, or migrated and seeded with the counties and the 11 gazette
+// parcels. Each call clones a fresh database from a template prepared once
+// per test binary, so tests do not see each other's writes. It lives beside
+// the store it builds (internal/pgtest, below it, knows only clusters and
+// databases), so that no infrastructure package imports registry.
+package registrytest
 
 import (
 	"context"
