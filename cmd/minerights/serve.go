@@ -190,15 +190,24 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		defer read.Close()
 		pools["replica"] = read
 		store = store.WithReplica(read, c.ReplicaMaxLag)
-		go store.MonitorReplica(ctx, time.Second)
 	}
 	life := openapi.NewLifecycle()
-	// Background work (notification hub, scheduler, event fan-out) stops
-	// with ctx; the process exits only after it has.
+	// Background work (the store's notifications, the replica monitor, the
+	// notification hub, the scheduler, the event fan-out) runs in goroutines
+	// this function starts and stops with bgctx, after the HTTP servers; it
+	// returns only after every one of them has, before the pools close.
 	var bg sync.WaitGroup
 	defer bg.Wait()
 	bgctx, stopBg := context.WithCancel(ctx)
 	defer stopBg()
+	bg.Go(func() {
+		if err := store.Run(bgctx); err != nil {
+			g.log.Error("change notifications stopped", "err", err)
+		}
+	})
+	if c.ReadURL != "" {
+		bg.Go(func() { store.MonitorReplica(bgctx, time.Second) })
+	}
 	xfer, err := c.transfer(bgctx, store, g, &bg)
 	if err != nil {
 		return err
@@ -218,6 +227,10 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// The listeners' goroutines end when their servers are shut down or
+	// closed below; run returns after they have.
+	var servers sync.WaitGroup
+	defer servers.Wait()
 	errc := make(chan error, 2)
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
@@ -230,16 +243,21 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		defer msrv.Close()
 		g.log.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
-		go func() {
+		servers.Go(func() {
 			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
-		}()
+		})
 	}
 	g.log.Info("serving", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs")
-	go func() { errc <- srv.Serve(ln) }()
+	servers.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	})
 	select {
 	case err := <-errc:
+		srv.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -252,6 +270,7 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close() // what did not finish in time is cut off
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	g.log.Info("stopped")
