@@ -15,6 +15,7 @@
 # Environment: BENCH_SECONDS (per run, 20), BENCH_DIR (.data-bench-bids),
 # BENCH_PORT (socket port of the bench cluster, 5441), BENCH_WORKLOADS
 # ("hot round flood"), BENCH_HTTP_PORTS (the two servers' ports, "18301 18302"),
+# BENCH_SLACK (bidload setup -slack, 0s: more time to apply on a loaded machine),
 # ROUND_SALES (1000), ROUND_BIDDERS (2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,7 +95,7 @@ for wl in $WORKLOADS; do
 	done
 
 	echo "bench-bids: $wl: setting up $sales sales, $bidders bidders" >&2
-	./bin/bidload setup -rules "$rules" -sales "$sales" -bidders "$bidders" -out "$DIR/plan-$wl.json"
+	./bin/bidload setup -rules "$rules" -sales "$sales" -bidders "$bidders" -slack "${BENCH_SLACK:-0s}" -out "$DIR/plan-$wl.json"
 	if [ "$wl" = flood ]; then
 		# The same bidders without and then with the flood, one run each;
 		# the check covers the receipts of both.

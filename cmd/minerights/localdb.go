@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"minerights/internal/pgcluster"
 )
 
@@ -38,19 +36,8 @@ func (c *localdbStartCmd) Run(ctx context.Context, g *globals) error {
 	if err := cl.Start(ctx, true); err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, cl.URL("postgres"))
-	if err != nil {
+	if err := cl.CreateDatabase(ctx, c.DB); err != nil {
 		return err
-	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, c.DB).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{c.DB}.Sanitize()); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintln(g.stdout, cl.URL(c.DB))
 	return nil

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"minerights/auction"
@@ -50,25 +47,18 @@ type capacityFlags struct {
 }
 
 // openPool connects to the database named by --database-url.
-func (g *globals) openPool(ctx context.Context) (*pgxpool.Pool, error) {
-	return g.openPoolWith(ctx, nil)
+func (g *globals) openPool(ctx context.Context) (*registry.Pool, error) {
+	return g.openPoolWith(ctx, registry.PoolOptions{})
 }
 
-// openPoolWith is openPool with the pool's configuration changed by edit.
-func (g *globals) openPoolWith(ctx context.Context, edit func(*pgxpool.Config)) (*pgxpool.Pool, error) {
+// openPoolWith is openPool with the pool configured by o.
+func (g *globals) openPoolWith(ctx context.Context, o registry.PoolOptions) (*registry.Pool, error) {
 	if g.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is not set and no local cluster runs in .data/: point DATABASE_URL at PostgreSQL with PostGIS, or run `make run` (or `make db-start`) here to start the local cluster")
 	}
-	cfg, err := pgxpool.ParseConfig(g.DatabaseURL)
+	pool, err := registry.OpenPool(ctx, g.DatabaseURL, o)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	if edit != nil {
-		edit(cfg)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, err
 	}
 	return pool, nil
 }
@@ -77,7 +67,7 @@ func (g *globals) openPoolWith(ctx context.Context, edit func(*pgxpool.Config)) 
 // around it and the exposure limits (openapi.Guard) inside them. It returns
 // the metrics handler, the pools' among them, to be served on a listener of
 // its own.
-func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map[string]*pgxpool.Pool, authority string) (api, metrics http.Handler) {
+func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map[string]*registry.Pool, authority string) (api, metrics http.Handler) {
 	mux := http.NewServeMux()
 	m := openapi.NewMetrics()
 	for name, pool := range pools {
@@ -95,17 +85,16 @@ func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map
 // poolCollectors report a connection pool (label pool: bid, public,
 // replica): a pool that runs dry shows here before requests start to time
 // out.
-func poolCollectors(name string, pool *pgxpool.Pool) []prometheus.Collector {
+func poolCollectors(name string, pool *registry.Pool) []prometheus.Collector {
 	labels := prometheus.Labels{"pool": name}
-	gauge := func(metric, help string, f func(*pgxpool.Stat) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: metric, Help: help, ConstLabels: labels},
-			func() float64 { return f(pool.Stat()) })
+	gauge := func(metric, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: metric, Help: help, ConstLabels: labels}, f)
 	}
 	return []prometheus.Collector{
-		gauge("minerights_db_pool_acquired_conns", "Connections in use.", func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) }),
-		gauge("minerights_db_pool_idle_conns", "Idle connections.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }),
-		gauge("minerights_db_pool_total_conns", "Open connections.", func(s *pgxpool.Stat) float64 { return float64(s.TotalConns()) }),
-		gauge("minerights_db_pool_max_conns", "Pool size limit.", func(s *pgxpool.Stat) float64 { return float64(s.MaxConns()) }),
+		gauge("minerights_db_pool_acquired_conns", "Connections in use.", func() float64 { return float64(pool.Stat().AcquiredConns()) }),
+		gauge("minerights_db_pool_idle_conns", "Idle connections.", func() float64 { return float64(pool.Stat().IdleConns()) }),
+		gauge("minerights_db_pool_total_conns", "Open connections.", func() float64 { return float64(pool.Stat().TotalConns()) }),
+		gauge("minerights_db_pool_max_conns", "Pool size limit.", func() float64 { return float64(pool.Stat().MaxConns()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "minerights_db_pool_empty_acquires_total", Help: "Acquires that had to wait for a connection.", ConstLabels: labels},
 			func() float64 { return float64(pool.Stat().EmptyAcquireCount()) }),
 	}
@@ -114,35 +103,20 @@ func poolCollectors(name string, pool *pgxpool.Pool) []prometheus.Collector {
 // pools opens the bid pool and the public pool on the primary. The public
 // pool's sessions carry the statement timeout, so a costly anonymous query
 // ends there and never holds a connection a bid could want.
-func (c *capacityFlags) pools(ctx context.Context, g *globals) (bid, public *pgxpool.Pool, err error) {
+func (c *capacityFlags) pools(ctx context.Context, g *globals) (bid, public *registry.Pool, err error) {
 	if c.PublicPoolSize < 1 || c.BidPoolSize < 1 {
 		return nil, nil, errors.New("--bid-pool-size and --public-pool-size must be at least 1")
 	}
-	explicit := strings.Contains(g.DatabaseURL, "pool_max_conns")
-	bid, err = g.openPoolWith(ctx, func(cfg *pgxpool.Config) {
-		if !explicit {
-			cfg.MaxConns = c.BidPoolSize
-		}
-	})
+	bid, err = g.openPoolWith(ctx, registry.PoolOptions{MaxConns: c.BidPoolSize})
 	if err != nil {
 		return nil, nil, err
 	}
-	public, err = g.openPoolWith(ctx, func(cfg *pgxpool.Config) {
-		cfg.MaxConns = c.PublicPoolSize
-		setStatementTimeout(cfg, c.PublicStatementTimeout)
-	})
+	public, err = g.openPoolWith(ctx, registry.PoolOptions{MaxConns: c.PublicPoolSize, SizeOverURL: true, StatementTimeout: c.PublicStatementTimeout})
 	if err != nil {
 		bid.Close()
 		return nil, nil, err
 	}
 	return bid, public, nil
-}
-
-// setStatementTimeout makes every session of the pool run with timeout.
-func setStatementTimeout(cfg *pgxpool.Config, timeout time.Duration) {
-	if timeout > 0 {
-		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
-	}
 }
 
 // exposure is the openapi.Exposure of the flags.
@@ -175,15 +149,10 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	}
 	defer pool.Close()
 	defer public.Close()
-	pools := map[string]*pgxpool.Pool{"bid": pool, "public": public}
+	pools := map[string]*registry.Pool{"bid": pool, "public": public}
 	store := registry.New(pool).WithPublicPool(public)
 	if c.ReadURL != "" {
-		cfg, err := pgxpool.ParseConfig(c.ReadURL)
-		if err != nil {
-			return fmt.Errorf("DATABASE_READ_URL: %w", err)
-		}
-		setStatementTimeout(cfg, c.PublicStatementTimeout)
-		read, err := pgxpool.NewWithConfig(ctx, cfg)
+		read, err := registry.OpenPool(ctx, c.ReadURL, registry.PoolOptions{StatementTimeout: c.PublicStatementTimeout})
 		if err != nil {
 			return fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}

@@ -249,3 +249,8 @@ func (c *Cluster) StartReplica(ctx context.Context, dir string, port int) (*Clus
 	}
 	return r, nil
 }
+
+// CreateDatabase creates database db on the cluster unless it exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, db string) error {
+	return createDatabase(ctx, c.URL("postgres"), db)
+}
