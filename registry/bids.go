@@ -112,7 +112,6 @@ func (s *Store) PlaceBid(ctx context.Context, r BidRequest) (rc Receipt, replaye
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("registry: bid on sale %d: %w", r.SaleID, mapErr(err))
 	}
-	defer conn.Release()
 	var seq int64
 	var evs []auction.Event
 	rc, replayed, seq, evs, err = s.placeBid(ctx, conn, r)
@@ -123,8 +122,12 @@ func (s *Store) PlaceBid(ctx context.Context, r BidRequest) (rc Receipt, replaye
 		if conn.Conn().PgConn().TxStatus() != 'I' {
 			_, _ = conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`)
 		}
+		conn.Release()
 		return Receipt{}, false, fmt.Errorf("registry: bid on sale %d: %w", r.SaleID, mapErr(err))
 	}
+	// The connection goes back before the notification, which may take one
+	// of its own (see notify).
+	conn.Release()
 	if !replayed {
 		s.notify(ctx, r.SaleID, seq, wakesScheduler(evs))
 	}
@@ -137,49 +140,19 @@ type recentBid struct {
 	at  time.Time
 }
 
+// priorBid is the bid an Idempotency-Key already stands for, if any.
+type priorBid struct {
+	found bool
+	rc    Receipt
+	hash  []byte
+}
+
 func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (rc Receipt, replayed bool, seq int64, evs []auction.Event, err error) {
 	hash := requestHash(r.SaleID, r.Amount, r.Raise)
-	var prior struct {
-		found bool
-		rc    Receipt
-		hash  []byte
-	}
-	var recent []recentBid
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
-	read := s.queueLock(b, r.SaleID, false, func(b *pgx.Batch) func(pgx.BatchResults) error {
-		if r.Key != "" {
-			// The key is the bidder's for a bid in this sale (015): the
-			// lookup stays on the sale's rows, one shard on Citus.
-			b.Queue(`SELECT `+bidColumns+`, request_hash FROM bid WHERE sale_id = $3 AND bidder_id = $1 AND idempotency_key = $2`, r.BidderID, r.Key, r.SaleID)
-		}
-		b.Queue(recentBidsSQL, r.SaleID, r.BidderID, recentBidsPrefetch)
-		return func(br pgx.BatchResults) error {
-			if r.Key != "" {
-				err := scanReceiptInto(br.QueryRow(), &prior.rc, &prior.hash)
-				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-					return err
-				}
-				prior.found = err == nil
-			}
-			recent, err = scanRecent(br.Query())
-			return err
-		}
-	})
-	sent := time.Now()
-	br := conn.SendBatch(ctx, b)
-	_, err = br.Exec()
-	var l *locked
-	if err == nil {
-		l, err = read(br)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	l, prior, recent, sent, err := s.lockForBid(ctx, conn, r)
 	if err != nil {
 		return rc, false, 0, nil, err
 	}
-
 	if prior.found {
 		if prior.rc.SaleID != r.SaleID || string(prior.hash) != string(hash) {
 			return rc, false, 0, nil, ErrIdempotencyMismatch
@@ -192,30 +165,7 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 			return rc, false, 0, nil, err
 		}
 	}
-	bidder := BidderKey(r.BidderID)
-	decide := func() (auction.Sale, []auction.Event, error) {
-		if p := participantIndex(l.m, bidder); p >= 0 {
-			ts := make([]time.Time, len(recent))
-			for i, rb := range recent {
-				ts[i] = rb.at
-				// A bid since the machine is a quote the machine does not
-				// show yet (Participant.Quoted).
-				if rb.seq > int64(l.base.BidCount) {
-					l.m.Participants[p].Quoted = true
-				}
-			}
-			l.m.Participants[p].Recent = ts
-		}
-		amount := r.Amount
-		if r.Raise > 0 {
-			if l.m.Method == auction.MethodTender {
-				return l.m, nil, &ValidationError{Field: "raise", Reason: "a sealed tender bid states its amount"}
-			}
-			amount = l.m.MinNextBid() + int64(r.Raise-1)*l.m.Terms.Increment
-		}
-		return l.m.Bid(judgedAt(r.receivedAt(l.now, sent), l.now, l.m.LastAction), auction.Bid{Bidder: bidder, Amount: amount})
-	}
-	next, evs, err := decide()
+	next, evs, err := decideBid(l, r, recent, sent)
 	plain := err == nil && plainBid(l.m, next, evs)
 	if err == nil && !plain && !l.full {
 		// The bid also moves the sale on (or is a tender's): it writes the
@@ -223,19 +173,12 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 		if err := l.complete(ctx, conn); err != nil {
 			return rc, false, 0, nil, err
 		}
-		next, evs, err = decide()
+		next, evs, err = decideBid(l, r, recent, sent)
 	}
 	if err != nil {
 		return rc, false, 0, nil, err
 	}
-	for _, ev := range evs {
-		switch e := ev.(type) {
-		case auction.BidAccepted:
-			rc = receiptOf(r.SaleID, r.BidderID, e.Bid, e.PreviousHigh, e.Deadline, 0)
-		case auction.TenderBidReceived:
-			rc = receiptOf(r.SaleID, r.BidderID, e.Bid, 0, time.Time{}, e.Replaces)
-		}
-	}
+	rc = receiptFrom(r, evs)
 	if r.Key != "" {
 		l.key = bidKey{key: r.Key, hash: hash}
 	}
@@ -258,6 +201,85 @@ func (s *Store) placeBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) 
 		return rc, false, 0, nil, fmt.Errorf("transaction still open after commit (status %c)", st)
 	}
 	return rc, false, seq, evs, nil
+}
+
+// lockForBid is the bid's first round trip: BEGIN, the sale row lock and
+// the database clock, the bid an Idempotency-Key already stands for, and
+// the bidder's latest bids. sent is when it left, by this process's clock.
+func (s *Store) lockForBid(ctx context.Context, conn *pgxpool.Conn, r BidRequest) (l *locked, prior priorBid, recent []recentBid, sent time.Time, err error) {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	read := s.queueLock(b, r.SaleID, false, func(b *pgx.Batch) func(pgx.BatchResults) error {
+		if r.Key != "" {
+			// The key is the bidder's for a bid in this sale (015): the
+			// lookup stays on the sale's rows, one shard on Citus.
+			b.Queue(`SELECT `+bidColumns+`, request_hash FROM bid WHERE sale_id = $3 AND bidder_id = $1 AND idempotency_key = $2`, r.BidderID, r.Key, r.SaleID)
+		}
+		b.Queue(recentBidsSQL, r.SaleID, r.BidderID, recentBidsPrefetch)
+		return func(br pgx.BatchResults) error {
+			if r.Key != "" {
+				err := scanReceiptInto(br.QueryRow(), &prior.rc, &prior.hash)
+				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				prior.found = err == nil
+			}
+			var err error
+			recent, err = scanRecent(br.Query())
+			return err
+		}
+	})
+	sent = time.Now()
+	br := conn.SendBatch(ctx, b)
+	_, err = br.Exec()
+	if err == nil {
+		l, err = read(br)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return l, prior, recent, sent, err
+}
+
+// decideBid applies the bid to the locked sale: the bidder's rate window
+// and quote from its latest bids, the amount in 元 (a raise counts
+// increments above the minimum), at the time the rules judge it.
+func decideBid(l *locked, r BidRequest, recent []recentBid, sent time.Time) (auction.Sale, []auction.Event, error) {
+	bidder := BidderKey(r.BidderID)
+	if p := participantIndex(l.m, bidder); p >= 0 {
+		ts := make([]time.Time, len(recent))
+		for i, rb := range recent {
+			ts[i] = rb.at
+			// A bid since the machine is a quote the machine does not
+			// show yet (Participant.Quoted).
+			if rb.seq > int64(l.base.BidCount) {
+				l.m.Participants[p].Quoted = true
+			}
+		}
+		l.m.Participants[p].Recent = ts
+	}
+	amount := r.Amount
+	if r.Raise > 0 {
+		if l.m.Method == auction.MethodTender {
+			return l.m, nil, &ValidationError{Field: "raise", Reason: "a sealed tender bid states its amount"}
+		}
+		amount = l.m.MinNextBid() + int64(r.Raise-1)*l.m.Terms.Increment
+	}
+	return l.m.Bid(judgedAt(r.receivedAt(l.now, sent), l.now, l.m.LastAction), auction.Bid{Bidder: bidder, Amount: amount})
+}
+
+// receiptFrom is the receipt of the bid among evs.
+func receiptFrom(r BidRequest, evs []auction.Event) Receipt {
+	var rc Receipt
+	for _, ev := range evs {
+		switch e := ev.(type) {
+		case auction.BidAccepted:
+			rc = receiptOf(r.SaleID, r.BidderID, e.Bid, e.PreviousHigh, e.Deadline, 0)
+		case auction.TenderBidReceived:
+			rc = receiptOf(r.SaleID, r.BidderID, e.Bid, 0, time.Time{}, e.Replaces)
+		}
+	}
+	return rc
 }
 
 // queuePlainBid queues the writes of a plain bid: its audit entries and bid
