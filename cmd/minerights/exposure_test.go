@@ -25,12 +25,7 @@ var metricsURL = regexp.MustCompile(`msg=metrics url=(http://127\.0\.0\.1:\d+/me
 func startServe(t *testing.T, db registrytest.DB, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
-			func(k string) string { return map[string]string{"DATABASE_URL": db.URL}[k] }, logs, logs)
-	}()
+	base, done, logs := serveIn(t, ctx, db, args...)
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -39,13 +34,29 @@ func startServe(t *testing.T, db registrytest.DB, args ...string) (string, *sync
 			t.Error("serve did not stop")
 		}
 	})
+	if base == "" {
+		t.Fatalf("server did not start: %s", logs.String())
+	}
+	return base, logs
+}
+
+// serveIn runs serve on a free port of 127.0.0.1 until ctx ends, and
+// returns its base URL once it listens ("" if it did not start within 15
+// s), what run returns, and its logs.
+func serveIn(t *testing.T, ctx context.Context, db registrytest.DB, args ...string) (string, <-chan error, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
+			func(k string) string { return map[string]string{"DATABASE_URL": db.URL}[k] }, logs, logs)
+	}()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := servingAddr.FindStringSubmatch(logs.String()); m != nil {
-			return "http://" + m[1], logs
+			return "http://" + m[1], done, logs
 		}
 	}
-	t.Fatalf("server did not start: %s", logs.String())
-	return "", nil
+	return "", done, logs
 }
 
 func get(t *testing.T, url string, hdr ...string) (*http.Response, []byte) {

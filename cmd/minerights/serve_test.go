@@ -40,18 +40,7 @@ func TestServeDrains(t *testing.T) {
 	db := registrytest.Seeded(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--drain-delay", "1s"},
-			func(k string) string { return map[string]string{"DATABASE_URL": db.URL}[k] }, &logs, &logs)
-	}()
-	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := servingAddr.FindStringSubmatch(logs.String()); m != nil {
-			base = "http://" + m[1]
-		}
-	}
+	base, done, logs := serveIn(t, ctx, db, "--drain-delay", "1s")
 	if base == "" {
 		t.Fatalf("server did not start: %s", logs.String())
 	}

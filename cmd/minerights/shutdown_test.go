@@ -27,19 +27,7 @@ func TestServeStopsEveryGoroutine(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	before := runtime.NumGoroutine()
-	var logs syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0",
-			"--database-read-url", db.URL, "--shutdown-timeout", "5s"},
-			func(k string) string { return map[string]string{"DATABASE_URL": db.URL}[k] }, &logs, &logs)
-	}()
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := servingAddr.FindStringSubmatch(logs.String()); m != nil {
-			base = "http://" + m[1]
-		}
-	}
+	base, done, logs := serveIn(t, ctx, db, "--metrics-addr", "127.0.0.1:0", "--database-read-url", db.URL, "--shutdown-timeout", "5s")
 	if base == "" {
 		t.Fatalf("server did not start: %s", logs.String())
 	}
