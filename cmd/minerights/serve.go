@@ -189,6 +189,14 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	}
 	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, x, ln.Addr().String(), pools, c.Authority)
+	return c.listen(ctx, g, ln, api, metrics, life)
+}
+
+// listen serves api on ln (and metrics on --metrics-addr) until ctx ends,
+// then drains: /readyz fails and streams end at once, requests in flight
+// finish within the shutdown timeout. It returns after the listeners'
+// goroutines have.
+func (c *serveCmd) listen(ctx context.Context, g *globals, ln net.Listener, api, metrics http.Handler, life *openapi.Lifecycle) error {
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -196,8 +204,6 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	// The listeners' goroutines end when their servers are shut down or
-	// closed below; run returns after they have.
 	var servers sync.WaitGroup
 	defer servers.Wait()
 	errc := make(chan error, 2)
@@ -230,9 +236,8 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Draining: /readyz fails and streams end at once; requests in flight
-	// finish within the shutdown timeout. Request contexts are not derived
-	// from the signal so that a SIGTERM does not cancel them.
+	// Request contexts are not derived from the signal, so that a SIGTERM
+	// does not cancel them.
 	g.log.Info("draining", "drain_delay", c.DrainDelay, "timeout", c.ShutdownTimeout)
 	life.Drain()
 	time.Sleep(c.DrainDelay)
