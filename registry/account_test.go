@@ -47,13 +47,14 @@ func TestRegisterBidderRefusals(t *testing.T) {
 	// The same code or e-mail again is a conflict, and nothing is stored.
 	again := good
 	again.Email = "other@example.cn"
-	if _, err := db.Store.RegisterBidder(ctx, again); !errors.Is(err, registry.ErrConflict) {
-		t.Fatalf("a second registration of one credit code: %v", err)
+	var ce *registry.ConflictError
+	if _, err := db.Store.RegisterBidder(ctx, again); !errors.As(err, &ce) || ce.Field != "credit_code" {
+		t.Fatalf("a second registration of one credit code: %v, want a conflict on credit_code", err)
 	}
 	again = good
 	again.CreditCode = "91350100M000100Y43"
-	if _, err := db.Store.RegisterBidder(ctx, again); !errors.Is(err, registry.ErrConflict) {
-		t.Fatalf("a second registration of one e-mail: %v", err)
+	if _, err := db.Store.RegisterBidder(ctx, again); !errors.As(err, &ce) || ce.Field != "email" {
+		t.Fatalf("a second registration of one e-mail: %v, want a conflict on email", err)
 	}
 	var bidders int
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM bidder`).Scan(&bidders); err != nil || bidders != 1 {

@@ -36,9 +36,11 @@ type ValidationError struct {
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
 
 // ConflictError is a write that collides with the current state; Reason
-// names the clash in words a caller may show (never SQL). It is an
+// names the clash in words a caller may show (never SQL), and Field the
+// input that clashes when one does (a form marks it). It is an
 // ErrConflict, so errors.Is(err, ErrConflict) holds for it.
 type ConflictError struct {
+	Field  string
 	Reason string
 }
 

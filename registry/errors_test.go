@@ -23,6 +23,8 @@ func TestTypedErrors(t *testing.T) {
 			conflict: true, reason: "parcel 3 is already in sale 9"},
 		{name: "unique violation", err: mapErr(&pgconn.PgError{Code: "23505", ConstraintName: "parcel_gazette_no_key"}),
 			conflict: true, reason: "violates rule parcel_gazette_no_key"},
+		{name: "conflict on a field", err: fmt.Errorf("registry: register bidder: %w", &ConflictError{Field: "email", Reason: "taken"}),
+			conflict: true, reason: "taken"},
 		{name: "not compliant", err: fmt.Errorf("registry: announce: %w", &NotCompliantError{Reason: "no report"}),
 			notCompliant: true},
 		{name: "connection closed by the driver", err: fmt.Errorf("registry: bid: %w", pgconn.ErrConnClosed),

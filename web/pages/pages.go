@@ -462,11 +462,13 @@ func (p *pages) register(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, registry.ErrConflict):
 		msg := "该单位或电子邮箱已注册。"
-		if strings.Contains(err.Error(), "credit code") {
+		var ce *registry.ConflictError
+		errors.As(err, &ce)
+		if ce != nil && ce.Field == "credit_code" {
 			show(http.StatusConflict, "credit_code", "该统一社会信用代码已注册，请直接登录。")
 			return
 		}
-		if strings.Contains(err.Error(), "e-mail") {
+		if ce != nil && ce.Field == "email" {
 			show(http.StatusConflict, "email", "该电子邮箱已注册，请直接登录。")
 			return
 		}
