@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -81,7 +80,11 @@ func toProblem(ctx context.Context, err error) error {
 		return huma.Error422UnprocessableEntity("this Idempotency-Key was already used for a different bid; use a new key for a new bid",
 			&huma.ErrorDetail{Location: "header.Idempotency-Key", Message: "reused with a different request"})
 	case errors.Is(err, registry.ErrNotCompliant):
-		_, why, _ := strings.Cut(err.Error(), registry.ErrNotCompliant.Error()+": ")
+		var why string
+		var nc *registry.NotCompliantError
+		if errors.As(err, &nc) {
+			why = nc.Reason
+		}
 		return huma.Error409Conflict("the parcel cannot be offered until it passes the compliance check: "+why,
 			&huma.ErrorDetail{Location: "parcel", Message: "the parcel has not passed the compliance check"})
 	case errors.Is(err, auction.ErrInvalidCalendar):
@@ -124,12 +127,12 @@ func unavailable() error {
 		http.Header{"Retry-After": {retryAfter}})
 }
 
-// conflictText keeps the domain part of a wrapped conflict, the text after
-// "conflict: ", which names the clash without any SQL.
+// conflictText is the clash a conflict names (registry.ConflictError's
+// reason, which carries no SQL), or a general statement when it names none.
 func conflictText(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, registry.ErrConflict.Error()+": "); i >= 0 {
-		return msg[i+len(registry.ErrConflict.Error())+2:]
+	var ce *registry.ConflictError
+	if errors.As(err, &ce) && ce.Reason != "" {
+		return ce.Reason
 	}
 	return "the request conflicts with the current state"
 }

@@ -151,7 +151,7 @@ func (s *Store) RegisterBidder(ctx context.Context, in BidderRegistration) (Acco
 		err := tx.QueryRow(ctx, `INSERT INTO bidder (name, credit_code, contact) VALUES ($1, $2, $3)
 			ON CONFLICT (credit_code) DO NOTHING RETURNING id`, in.Company, in.CreditCode, in.Contact).Scan(&bidderID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: a bidder with this unified social credit code is already registered (该统一社会信用代码已注册)", ErrConflict)
+			return Conflict("a bidder with this unified social credit code is already registered (该统一社会信用代码已注册)")
 		}
 		if err != nil {
 			return err
@@ -160,7 +160,7 @@ func (s *Store) RegisterBidder(ctx context.Context, in BidderRegistration) (Acco
 			VALUES ($1, 'bidder', $2, $3, $4, $5) ON CONFLICT (login) DO NOTHING RETURNING id`,
 			in.Email, in.Contact, in.Phone, hash, bidderID).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: an account with this e-mail address already exists (该电子邮箱已注册)", ErrConflict)
+			return Conflict("an account with this e-mail address already exists (该电子邮箱已注册)")
 		}
 		return err
 	})
@@ -213,7 +213,7 @@ func (s *Store) CreateUser(ctx context.Context, in UserInput, actor string) (Acc
 			VALUES ($1, $2, $3, $4, $5, now(), $6) ON CONFLICT (login) DO NOTHING RETURNING id`,
 			in.Login, in.Role, in.Name, phone, hash, actor).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: an account with this e-mail address already exists", ErrConflict)
+			return Conflict("an account with this e-mail address already exists")
 		}
 		return err
 	})
@@ -304,10 +304,10 @@ func (s *Store) ApproveBidder(ctx context.Context, accountID int64, actor string
 			return err
 		}
 		if role != RoleBidder {
-			return fmt.Errorf("%w: account %d is a %s account, not a bidder's; only bidder accounts need approval", ErrConflict, accountID, role)
+			return Conflict("account %d is a %s account, not a bidder's; only bidder accounts need approval", accountID, role)
 		}
 		if disabled != nil {
-			return fmt.Errorf("%w: account %d is disabled", ErrConflict, accountID)
+			return Conflict("account %d is disabled", accountID)
 		}
 		_, err := tx.Exec(ctx, `UPDATE account SET approved_at = now(), approved_by = $2 WHERE id = $1 AND approved_at IS NULL`, accountID, actor)
 		if err != nil {

@@ -42,7 +42,7 @@ func (s *Store) CorrectParcel(ctx context.Context, saleID int64, text string, pt
 		switch l.m.State {
 		case auction.StateAnnounced, auction.StateApplying:
 		default:
-			return l.m, nil, fmt.Errorf("%w: 出让 %d 为%s状态：地块只能在公告后、竞价开始前以补充公告更正，竞价开始后不得更改", ErrConflict, saleID, l.m.State)
+			return l.m, nil, Conflict("出让 %d 为%s状态：地块只能在公告后、竞价开始前以补充公告更正，竞价开始后不得更改", saleID, l.m.State)
 		}
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(no), 0) + 1 FROM sale_notice WHERE sale_id = $1`, saleID).Scan(&n.No); err != nil {
 			return l.m, nil, err

@@ -366,7 +366,7 @@ func (s *Store) UpdateParcel(ctx context.Context, id int64, pt ParcelPatch) (Par
 			return err
 		}
 		if pt.IfVersion != 0 && pt.IfVersion != version {
-			return fmt.Errorf("%w: parcel %d is at version %d, not %d", ErrConflict, id, version, pt.IfVersion)
+			return Conflict("parcel %d is at version %d, not %d", id, version, pt.IfVersion)
 		}
 		if err := writePatch(ctx, tx, id, pt); err != nil {
 			return err

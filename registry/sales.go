@@ -99,7 +99,7 @@ func (s *Store) registerBidder(ctx context.Context, in BidderInput, withToken bo
 			ve.Field, ve.Reason = "credit_code", "not a unified social credit code (统一社会信用代码): 18 characters, digits and capital letters other than I, O, S, V, Z"
 		}
 		if errors.Is(err, ErrConflict) {
-			err = fmt.Errorf("%w: a bidder with this credit code is already registered", ErrConflict)
+			err = Conflict("a bidder with this credit code is already registered")
 		}
 		return b, "", fmt.Errorf("registry: create bidder: %w", err)
 	}
@@ -720,7 +720,7 @@ func insertSale(ctx context.Context, tx pgx.Tx, in SaleInput, rules auction.Rule
 	var live int64
 	err = tx.QueryRow(ctx, `SELECT id FROM sale WHERE parcel_id = $1 AND state NOT IN ('failed', 'terminated', 'defaulted')`, in.ParcelID).Scan(&live)
 	if err == nil {
-		return 0, fmt.Errorf("%w: parcel %d is already in sale %d", ErrConflict, in.ParcelID, live)
+		return 0, Conflict("parcel %d is already in sale %d", in.ParcelID, live)
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return 0, err
@@ -775,7 +775,7 @@ func checkCompliance(ctx context.Context, tx pgx.Tx, parcelID int64) error {
 		return err
 	}
 	if problem != nil {
-		return fmt.Errorf("%w: %s", ErrNotCompliant, *problem)
+		return &NotCompliantError{Reason: *problem}
 	}
 	return nil
 }
@@ -949,7 +949,7 @@ func (s *Store) AddNotice(ctx context.Context, id int64, text string, actor stri
 	}
 	_, _, err := s.transition(ctx, id, actor, func(tx pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		if l.m.State == auction.StateDraft {
-			return l.m, nil, fmt.Errorf("%w: the sale is not announced yet; change the draft instead", ErrConflict)
+			return l.m, nil, Conflict("the sale is not announced yet; change the draft instead")
 		}
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(no), 0) + 1 FROM sale_notice WHERE sale_id = $1`, id).Scan(&n.No); err != nil {
 			return l.m, nil, err
@@ -1270,7 +1270,7 @@ func (s *Store) RecordPayment(ctx context.Context, id, amount int64, reference, 
 	var out Contract
 	_, _, err := s.transitionThen(ctx, id, actor, func(_ pgx.Tx, l *locked) (auction.Sale, []auction.Event, error) {
 		if l.m.State != auction.StateContracted {
-			return l.m, nil, fmt.Errorf("%w: payments are recorded against a signed contract; the sale is %s", ErrConflict, l.m.State)
+			return l.m, nil, Conflict("payments are recorded against a signed contract; the sale is %s", l.m.State)
 		}
 		return l.m, nil, nil
 	}, func(_ pgx.Tx, l *locked, _ auction.Sale, b *pgx.Batch, c *chain) error {

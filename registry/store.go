@@ -157,7 +157,7 @@ func mapErr(err error) error {
 		}
 		switch pe.Code {
 		case "23505":
-			return fmt.Errorf("%w: %s", ErrConflict, constraintText(pe))
+			return Conflict("%s", constraintText(pe))
 		case "23503":
 			return &ValidationError{Field: fieldOf(pe), Reason: "refers to a record that does not exist"}
 		case "23514", "23502", "22P02", "22003":
