@@ -91,7 +91,7 @@ func (s *server) visibleSale(ctx context.Context, id int64) (registry.Sale, view
 	if err != nil {
 		return sl, v, err
 	}
-	if sl.Machine.State == auction.StateDraft && !v.bureau {
+	if !sightOf(v, sl.Machine).exists {
 		return sl, v, registry.ErrNotFound
 	}
 	return sl, v, nil

@@ -55,7 +55,7 @@ func (s *server) registerSaleRecords(api huma.API) {
 		out.Body.Items = []SaleOut{}
 		now := time.Now()
 		for _, sl := range sales {
-			if sl.Machine.State == auction.StateDraft && !v.bureau {
+			if !sightOf(v, sl.Machine).exists {
 				total--
 				continue
 			}
@@ -100,10 +100,7 @@ func (s *server) registerSaleRecords(api huma.API) {
 		Tags:        []string{"sales"},
 		Errors:      []int{http.StatusNotFound},
 	}, public, func(ctx context.Context, in *saleIDIn) (*saleResp, error) {
-		sl, err := s.store.GetSale(ctx, in.ID)
-		if err == nil && sl.Machine.State == auction.StateDraft && !viewerOf(ctx).bureau {
-			err = registry.ErrNotFound
-		}
+		sl, _, err := s.visibleSale(ctx, in.ID)
 		return s.respondSale(ctx, sl, err)
 	})
 }

@@ -4,12 +4,56 @@ import (
 	"fmt"
 	"time"
 
+	"minerights/auction"
 	"minerights/registry"
 )
 
-// What each reader sees of a sale (SaleOut): the API's sale operations, the
-// snapshot of the live event stream and the pages all show a sale through
-// saleOut alone.
+// What each reader sees of a sale. sightOf is the one rule; saleOut applies
+// it. Every sale the API shows goes through them: the sale operations, the
+// list, the snapshot that opens a live event stream, and the pages (which
+// read the API). The events of the stream and of the audit view follow the
+// same audiences through auction.Visible. The database's sale_public view
+// (the map layers) shows what sightOf shows the public, and a test holds the
+// two together (TestSaleSightEveryRoleAndPhase).
+
+// sight is what one reader may see of one sale.
+type sight struct {
+	// exists: a draft is the bureau's; to anyone else it does not exist.
+	exists bool
+	// reserve: the reserve's amount (底价), to the bureau always and to
+	// everyone once revealed at the close; its salt once revealed.
+	reserve, salt bool
+	// participants: every applicant's standing, for the bureau.
+	participants bool
+	// bureau, self and winner decide whose identity the reader sees: the
+	// bureau every bidder's, a bidder its own, everyone the winner's once
+	// the sale is sold.
+	bureau bool
+	self   string
+	winner string
+}
+
+// sightOf is the rule: what reader v may see of sale m in its present phase.
+func sightOf(v viewer, m auction.Sale) sight {
+	g := sight{
+		exists:       m.State != auction.StateDraft || v.bureau,
+		reserve:      v.bureau || m.Reserve.Revealed,
+		salt:         m.Reserve.Revealed,
+		participants: v.bureau,
+		bureau:       v.bureau,
+		winner:       auction.PhaseOf(m).Winner,
+	}
+	if v.bidder != 0 {
+		g.self = registry.BidderKey(v.bidder)
+	}
+	return g
+}
+
+// identity reports whether the reader may see who bidder key is.
+func (g sight) identity(key string) bool {
+	return key != "" && (g.bureau || key == g.self || key == g.winner)
+}
+
 // BidderRef names a bidder.
 type BidderRef struct {
 	ID   int64  `json:"id"`
@@ -135,6 +179,7 @@ func ref(sl registry.Sale, key string) *BidderRef {
 
 func saleOut(sl registry.Sale, v viewer, now time.Time) SaleOut {
 	m := sl.Machine
+	g := sightOf(v, m)
 	out := SaleOut{
 		ID: sl.ID, ParcelID: sl.ParcelID, ParcelName: sl.ParcelName, Round: sl.Round, PreviousSaleID: sl.PreviousSaleID,
 		Method: string(m.Method), State: string(m.State), Rules: m.Rules.Name,
@@ -158,10 +203,10 @@ func saleOut(sl registry.Sale, v viewer, now time.Time) SaleOut {
 	}
 	if m.Reserve.Set() {
 		r := &ReserveOut{Commitment: m.Reserve.Commitment, Revealed: m.Reserve.Revealed}
-		if m.Reserve.Revealed || v.bureau {
+		if g.reserve {
 			r.Amount = priceOf(m.Reserve.Amount)
 		}
-		if m.Reserve.Revealed {
+		if g.salt {
 			r.Salt = fmt.Sprintf("%x", m.Reserve.Salt)
 		}
 		out.Reserve = r
@@ -176,14 +221,14 @@ func saleOut(sl registry.Sale, v viewer, now time.Time) SaleOut {
 	for _, p := range m.Participants {
 		po := ParticipantOut{Paddle: p.Paddle, Qualified: p.Qualified, Rejection: p.Rejection, Deposit: p.Deposit,
 			DepositPaid: p.Deposit >= m.Terms.Deposit, Quoted: p.Quoted, Bids: p.Bids}
-		if v.bureau || v.isBidder(p.Bidder) {
+		if g.identity(p.Bidder) {
 			po.Bidder = ref(sl, p.Bidder)
 		}
-		if v.isBidder(p.Bidder) {
+		if p.Bidder == g.self {
 			you := po
 			out.You = &you
 		}
-		if v.bureau {
+		if g.participants {
 			out.Participants = append(out.Participants, po)
 		}
 	}
@@ -192,7 +237,9 @@ func saleOut(sl registry.Sale, v viewer, now time.Time) SaleOut {
 		if o.Sold {
 			r.Price = priceOf(o.Best.Amount)
 			r.WinnerPaddle = o.Best.Paddle
-			r.Winner = ref(sl, o.Best.Bidder)
+			if g.identity(o.Best.Bidder) {
+				r.Winner = ref(sl, o.Best.Bidder)
+			}
 			r.WinningSeq = int64(o.Best.Seq)
 		}
 		out.Result = r
