@@ -18,7 +18,7 @@ func TestWireTypesSayWhatTheStoreSays(t *testing.T) {
 		LoadedAt: &at, LoadedBy: "bureau#1", SHA256: "ab12", ReplacesFile: true}
 	v := registry.CalendarVersion{CalendarYear: y, Current: true, ReplacedAt: &at, Document: "year: 2027"}
 	a := registry.Account{ID: 7, Login: "a@example.cn", Role: "bidder", Name: "张三", Phone: s("0396-1234567"),
-		Bidder: &registry.Bidder{ID: 3, Name: "甲公司", CreditCode: s("91411726MA9FXXXX1X"), CreatedAt: at},
+		Bidder:     &registry.Bidder{ID: 3, Name: "甲公司", CreditCode: s("91411726MA9FXXXX1X"), CreatedAt: at},
 		ApprovedAt: &at, ApprovedBy: s("bureau#1"), DisabledAt: &at, CreatedAt: at}
 	for _, tc := range []struct {
 		name       string
