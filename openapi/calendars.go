@@ -58,6 +58,12 @@ type CalendarOut struct {
 var calendarTypes = []string{"application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml", "application/json", "text/plain"}
 
 func (s *server) registerCalendars(api huma.API) {
+	s.registerCalendarReads(api)
+	s.registerCalendarLoad(api)
+}
+
+// registerCalendarReads registers the calendar years and one year.
+func (s *server) registerCalendarReads(api huma.API) {
 	type calendarListOut struct {
 		Body struct {
 			Items []CalendarYear `json:"items"`
@@ -126,7 +132,10 @@ func (s *server) registerCalendars(api huma.API) {
 		}
 		return out, nil
 	})
+}
 
+// registerCalendarLoad registers the bureau's load of a year.
+func (s *server) registerCalendarLoad(api huma.API) {
 	type calendarPutIn struct {
 		Year        int    `path:"year" minimum:"1992" maximum:"2200" doc:"The year the document is for"`
 		ContentType string `header:"Content-Type"`
