@@ -23,8 +23,8 @@ func (s *server) registerAccounts(api huma.API) {
 	}
 	type accountListOut struct {
 		Body struct {
-			Items []registry.Account `json:"items"`
-			Total int                `json:"total"`
+			Items []Account `json:"items"`
+			Total int       `json:"total"`
 		}
 	}
 	register(api, huma.Operation{
@@ -40,14 +40,11 @@ func (s *server) registerAccounts(api huma.API) {
 			return nil, err
 		}
 		out := &accountListOut{}
-		out.Body.Items, out.Body.Total = as, total
-		if as == nil {
-			out.Body.Items = []registry.Account{}
-		}
+		out.Body.Items, out.Body.Total = accountsOf(as), total
 		return out, nil
 	})
 
-	type accountOut struct{ Body registry.Account }
+	type accountOut struct{ Body Account }
 	type accountCreateIn struct {
 		Body struct {
 			Role     string `json:"role" enum:"bureau,planner"`
@@ -71,7 +68,7 @@ func (s *server) registerAccounts(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOut{Body: a}, nil
+		return &accountOut{Body: accountOf(a)}, nil
 	})
 
 	type accountIDIn struct {
@@ -90,7 +87,7 @@ func (s *server) registerAccounts(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOut{Body: a}, nil
+		return &accountOut{Body: accountOf(a)}, nil
 	})
 	register(api, huma.Operation{
 		OperationID: "disable-account",
@@ -105,6 +102,6 @@ func (s *server) registerAccounts(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &accountOut{Body: a}, nil
+		return &accountOut{Body: accountOf(a)}, nil
 	})
 }

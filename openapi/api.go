@@ -12,8 +12,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
-
-	"minerights/registry"
 )
 
 // Version is the API version shown in the OpenAPI document.
@@ -25,7 +23,7 @@ const DefaultZone = 38
 // Deps are what the handlers need. Store may be nil when the API is built
 // only to write its OpenAPI document.
 type Deps struct {
-	Store  *registry.Store
+	Store  Store
 	Logger *slog.Logger
 	// Lifecycle, when set, makes /readyz fail while the process drains.
 	Lifecycle *Lifecycle
@@ -45,7 +43,7 @@ type Deps struct {
 
 // server carries the dependencies into the handlers.
 type server struct {
-	store *registry.Store
+	store Store
 	log   *slog.Logger
 	zone  int
 	life  *Lifecycle

@@ -136,6 +136,12 @@ type BidOut struct {
 }
 
 func (s *server) registerBids(api huma.API) {
+	s.registerPlaceBid(api)
+	s.registerBidList(api)
+}
+
+// registerPlaceBid registers a bid.
+func (s *server) registerPlaceBid(api huma.API) {
 	type bidIn struct {
 		ID             int64  `path:"id" minimum:"1"`
 		IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"Makes retries safe: a retry with the same key and body gets the first answer; the same key with another body is refused (422)"`
@@ -215,7 +221,10 @@ func (s *server) registerBids(api huma.API) {
 		}
 		return out, nil
 	})
+}
 
+// registerBidList registers the list of a sale's bids.
+func (s *server) registerBidList(api huma.API) {
 	type bidListOut struct {
 		Body struct {
 			Items []BidOut `json:"items"`

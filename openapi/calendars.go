@@ -42,15 +42,15 @@ type CalendarDocument struct {
 
 // CalendarOut is one year's working-day calendar.
 type CalendarOut struct {
-	registry.CalendarYear
+	CalendarYear
 	Current    bool       `json:"current" doc:"This version is in force"`
 	ReplacedAt *time.Time `json:"replaced_at" doc:"When the next version replaced this one; null while in force"`
 	// Holidays, days off and adjusted working days as the document gives them.
-	Holidays            []auction.CalendarHoliday  `json:"holidays" doc:"Each holiday: days off from, to (inclusive) and its adjusted working days"`
-	DaysOff             []auction.CalendarDay      `json:"days_off" doc:"Every weekday or weekend day off for a holiday, in date order"`
-	AdjustedWorkingDays []auction.CalendarDay      `json:"adjusted_working_days" doc:"Every Saturday or Sunday declared a working day (调休), in date order"`
-	Document            string                     `json:"document" doc:"The document as loaded (YAML, or JSON); PUT it back to reload"`
-	Versions            []registry.CalendarVersion `json:"versions" doc:"Every version of the year, oldest first: the file, if any, then each version loaded"`
+	Holidays            []auction.CalendarHoliday `json:"holidays" doc:"Each holiday: days off from, to (inclusive) and its adjusted working days"`
+	DaysOff             []auction.CalendarDay     `json:"days_off" doc:"Every weekday or weekend day off for a holiday, in date order"`
+	AdjustedWorkingDays []auction.CalendarDay     `json:"adjusted_working_days" doc:"Every Saturday or Sunday declared a working day (调休), in date order"`
+	Document            string                    `json:"document" doc:"The document as loaded (YAML, or JSON); PUT it back to reload"`
+	Versions            []CalendarVersion         `json:"versions" doc:"Every version of the year, oldest first: the file, if any, then each version loaded"`
 }
 
 // calendarTypes are the media types PUT /api/v1/calendars/{year} reads; a
@@ -58,9 +58,15 @@ type CalendarOut struct {
 var calendarTypes = []string{"application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml", "application/json", "text/plain"}
 
 func (s *server) registerCalendars(api huma.API) {
+	s.registerCalendarReads(api)
+	s.registerCalendarLoad(api)
+}
+
+// registerCalendarReads registers the calendar years and one year.
+func (s *server) registerCalendarReads(api huma.API) {
 	type calendarListOut struct {
 		Body struct {
-			Items []registry.CalendarYear `json:"items"`
+			Items []CalendarYear `json:"items"`
 		}
 	}
 	register(api, huma.Operation{
@@ -77,10 +83,7 @@ func (s *server) registerCalendars(api huma.API) {
 			return nil, err
 		}
 		out := &calendarListOut{}
-		out.Body.Items = ys
-		if out.Body.Items == nil {
-			out.Body.Items = []registry.CalendarYear{}
-		}
+		out.Body.Items = calendarYearsOf(ys)
 		return out, nil
 	})
 
@@ -117,9 +120,9 @@ func (s *server) registerCalendars(api huma.API) {
 			v = vs[i]
 		}
 		out := &calendarGetOut{Body: CalendarOut{
-			CalendarYear: v.CalendarYear, Current: v.Current, ReplacedAt: v.ReplacedAt,
+			CalendarYear: calendarYearOf(v.CalendarYear), Current: v.Current, ReplacedAt: v.ReplacedAt,
 			Holidays: v.Parsed.Holidays, DaysOff: v.Parsed.DaysOff(), AdjustedWorkingDays: v.Parsed.AdjustedWorkingDays(),
-			Document: v.Document, Versions: vs,
+			Document: v.Document, Versions: calendarVersionsOf(vs),
 		}}
 		if out.Body.DaysOff == nil {
 			out.Body.DaysOff = []auction.CalendarDay{}
@@ -129,7 +132,10 @@ func (s *server) registerCalendars(api huma.API) {
 		}
 		return out, nil
 	})
+}
 
+// registerCalendarLoad registers the bureau's load of a year.
+func (s *server) registerCalendarLoad(api huma.API) {
 	type calendarPutIn struct {
 		Year        int    `path:"year" minimum:"1992" maximum:"2200" doc:"The year the document is for"`
 		ContentType string `header:"Content-Type"`
@@ -137,7 +143,7 @@ func (s *server) registerCalendars(api huma.API) {
 	}
 	type calendarPutOut struct {
 		Body struct {
-			registry.CalendarYear
+			CalendarYear
 			Changed  bool    `json:"changed" doc:"false when the document was already in force: nothing new is recorded"`
 			Replaced int     `json:"replaced_version" doc:"The loaded version this one replaces; 0 for a year loaded the first time"`
 			Affected []int64 `json:"affected_sales" doc:"Sales not yet ended whose announcement was checked with the document this load replaces (the announcement's calendar_sha256): their working-day deadlines were counted with the old dates; review them, and correct windows with a supplementary notice"`
@@ -173,7 +179,7 @@ func (s *server) registerCalendars(api huma.API) {
 			return nil, calendarProblem(err, "body")
 		}
 		out := &calendarPutOut{}
-		out.Body.CalendarYear, out.Body.Changed, out.Body.Replaced, out.Body.Affected = r.CalendarYear, r.Changed, r.Replaced, r.Affected
+		out.Body.CalendarYear, out.Body.Changed, out.Body.Replaced, out.Body.Affected = calendarYearOf(r.CalendarYear), r.Changed, r.Replaced, r.Affected
 		if out.Body.Affected == nil {
 			out.Body.Affected = []int64{}
 		}

@@ -81,9 +81,9 @@ func toProblem(ctx context.Context, err error) error {
 			&huma.ErrorDetail{Location: "header.Idempotency-Key", Message: "reused with a different request"})
 	case errors.Is(err, registry.ErrNotCompliant):
 		var why string
-		var nce *registry.NotCompliantError
-		if errors.As(err, &nce) {
-			why = nce.Reason
+		var nc *registry.NotCompliantError
+		if errors.As(err, &nc) {
+			why = nc.Reason
 		}
 		return huma.Error409Conflict("the parcel cannot be offered until it passes the compliance check: "+why,
 			&huma.ErrorDetail{Location: "parcel", Message: "the parcel has not passed the compliance check"})
@@ -127,11 +127,11 @@ func unavailable() error {
 		http.Header{"Retry-After": {retryAfter}})
 }
 
-// conflictText is the reason a registry.ConflictError gives, which names
-// the clash without any SQL.
+// conflictText is the clash a conflict names (registry.ConflictError's
+// reason, which carries no SQL), or a general statement when it names none.
 func conflictText(err error) string {
 	var ce *registry.ConflictError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) && ce.Reason != "" {
 		return ce.Reason
 	}
 	return "the request conflicts with the current state"

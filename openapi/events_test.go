@@ -276,7 +276,7 @@ func notices(x *xfer, sale int64, n, size int) int64 {
 // withEvents gives each process a fan-out with these bounds.
 func withEvents(t *testing.T, cfg registry.EventsConfig) func(*openapi.Deps) {
 	return func(d *openapi.Deps) {
-		ev := registry.NewEvents(d.Store, d.Transfer.Hub, cfg)
+		ev := registry.NewEvents(d.Store.(*registry.Store), d.Transfer.Hub, cfg)
 		t.Cleanup(ev.Close)
 		d.Transfer.Events = ev
 	}

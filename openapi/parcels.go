@@ -255,7 +255,29 @@ func checkElevation(e *Elevation, loc string) error {
 	return nil
 }
 
+// parcelIDIn names a parcel in the path.
+type parcelIDIn struct {
+	ID int64 `path:"id" minimum:"1"`
+}
+
+// parcelResp is a parcel with its version as the ETag.
+type parcelResp struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     Parcel
+}
+
+func respondParcel(p registry.Parcel) *parcelResp {
+	return &parcelResp{ETag: etag(p.Version), Body: parcelOut(p, true)}
+}
+
 func (s *server) registerParcels(api huma.API) {
+	s.registerParcelReads(api)
+	s.registerParcelWrites(api)
+}
+
+// registerParcelReads registers the list of parcels and the parcel.
+func (s *server) registerParcelReads(api huma.API) {
 	type listIn struct {
 		County   string `query:"county" doc:"County name (泌阳县) or code (411726)" maxLength:"50"`
 		Mineral  string `query:"mineral" doc:"Substring of the mineral" maxLength:"100"`
@@ -295,17 +317,6 @@ func (s *server) registerParcels(api huma.API) {
 		return out, nil
 	})
 
-	type idIn struct {
-		ID int64 `path:"id" minimum:"1"`
-	}
-	type parcelResp struct {
-		ETag     string `header:"ETag"`
-		Location string `header:"Location"`
-		Body     Parcel
-	}
-	respond := func(p registry.Parcel) *parcelResp {
-		return &parcelResp{ETag: etag(p.Version), Body: parcelOut(p, true)}
-	}
 	register(api, huma.Operation{
 		OperationID: "get-parcel",
 		Method:      http.MethodGet,
@@ -313,14 +324,17 @@ func (s *server) registerParcels(api huma.API) {
 		Summary:     "Get a parcel",
 		Tags:        []string{"parcels"},
 		Errors:      []int{http.StatusNotFound},
-	}, public, func(ctx context.Context, in *idIn) (*parcelResp, error) {
+	}, public, func(ctx context.Context, in *parcelIDIn) (*parcelResp, error) {
 		p, err := s.store.GetParcel(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
-		return respond(p), nil
+		return respondParcel(p), nil
 	})
+}
 
+// registerParcelWrites registers the registration of a parcel and its changes.
+func (s *server) registerParcelWrites(api huma.API) {
 	type createIn struct {
 		Body ParcelIn
 	}
@@ -364,7 +378,7 @@ func (s *server) registerParcels(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		out := respond(p)
+		out := respondParcel(p)
 		out.Location = fmt.Sprintf("/api/v1/parcels/%d", p.ID)
 		return out, nil
 	})
@@ -409,7 +423,7 @@ func (s *server) registerParcels(api huma.API) {
 		if err != nil {
 			return nil, preconditionOr(err, v)
 		}
-		return respond(p), nil
+		return respondParcel(p), nil
 	})
 
 	s.registerCorners(api)

@@ -140,8 +140,10 @@ func (in *eventsIn) Resolve(ctx huma.Context) []error {
 }
 
 func (s *server) registerEvents(api huma.API) {
-	if s.xfer.events == nil {
-		s.xfer.events = registry.NewEvents(s.store, s.xfer.hub, registry.EventsConfig{Log: s.log})
+	if st, ok := s.store.(*registry.Store); ok && s.xfer.events == nil {
+		// The fan-out reads the store's audit tail itself: built here only
+		// on the registry's own store (Transfer.Events otherwise).
+		s.xfer.events = registry.NewEvents(st, s.xfer.hub, registry.EventsConfig{Log: s.log})
 	}
 	if s.met != nil {
 		for _, c := range s.xfer.streams.collectors(s.xfer.events) {

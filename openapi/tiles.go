@@ -52,7 +52,7 @@ const tileCacheControl = "public, max-age=10, must-revalidate"
 // entries of the collection it names in this process, and a reconnect
 // drops everything, since notifications may have been missed meanwhile.
 type maps struct {
-	store *registry.Store
+	store MapLayers
 	log   *slog.Logger
 
 	live    atomic.Bool   // the listener is connected: caching is safe
@@ -70,7 +70,7 @@ type catalogEntry struct {
 	list    []registry.Collection
 }
 
-func newMaps(store *registry.Store, log *slog.Logger, cfg Maps) *maps {
+func newMaps(store MapLayers, log *slog.Logger, cfg Maps) *maps {
 	m := &maps{store: store, log: log, topics: map[string]*atomic.Uint64{}}
 	budget := cfg.TileCacheBytes
 	if budget == 0 {

@@ -67,7 +67,7 @@ func (g *globals) openPoolWith(ctx context.Context, o registry.PoolOptions) (*re
 // around it and the exposure limits (openapi.Guard) inside them. It returns
 // the metrics handler, the pools' among them, to be served on a listener of
 // its own.
-func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map[string]*registry.Pool, authority string) (api, metrics http.Handler) {
+func handler(deps openapi.Deps, acc pages.Accounts, x openapi.Exposure, listenAddr string, pools map[string]*registry.Pool, authority string) (api, metrics http.Handler) {
 	mux := http.NewServeMux()
 	m := openapi.NewMetrics()
 	for name, pool := range pools {
@@ -75,7 +75,7 @@ func handler(deps openapi.Deps, x openapi.Exposure, listenAddr string, pools map
 	}
 	deps.Metrics = m
 	openapi.New(mux, deps)
-	pages.New(mux, pages.Deps{Accounts: deps.Store, API: mux, Log: deps.Logger, Authority: authority,
+	pages.New(mux, pages.Deps{Accounts: acc, API: mux, Log: deps.Logger, Authority: authority,
 		Calendar: func(ctx context.Context) (auction.Calendar, error) {
 			return deps.Store.Calendar(ctx, deps.Transfer.Calendars)
 		}})
@@ -188,7 +188,7 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, x, ln.Addr().String(), pools, c.Authority)
+	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, store, x, ln.Addr().String(), pools, c.Authority)
 	return c.listen(ctx, g, ln, api, metrics, life)
 }
 
