@@ -6,7 +6,7 @@
 -- zone 38, so their figures do not change.
 CREATE FUNCTION cgcs2000_zone(p_geom geometry) RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT LEAST(45, GREATEST(25, floor((ST_XMin(p_geom::box2d) + ST_XMax(p_geom::box2d)) / 6 + 0.5)::integer))
+    SELECT LEAST(45, GREATEST(25, floor((ST_XMin(p_geom::box2d) + ST_XMax(p_geom::box2d)) / 2 / 3 + 0.5)::integer))
 $$;
 
 -- The EPSG code of the zone of a lon/lat geometry (SRID 4490).
