@@ -12,4 +12,3 @@ const (
 
 // EPSGOfZone names the CRS of a zone as "EPSG:4526" (zone 38).
 func EPSGOfZone(zone int) string { return "EPSG:" + strconv.Itoa(SRIDOfZone(zone)) }
-
