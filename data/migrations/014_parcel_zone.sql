@@ -15,15 +15,18 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT 4488 + cgcs2000_zone(p_geom)
 $$;
 
--- compliance_hits of 013, measured in the subject's own zone. The stored
--- copies (layer_feature.geom_4526, layer_region.coverage, the parcel index
--- on ST_Transform(geom, 4526)) stay in EPSG:4526 and still choose the
--- candidates through their GiST indexes; for a subject in another zone the
--- reach is widened by w (a distance in EPSG:4526 is at most 1.25 times
--- the same distance in the own zone anywhere in China) and the candidates
--- are measured, and kept or dropped, in the own zone. For a subject in
--- zone 38 g38 is g, w is 1 and every statement is that of 013.
-CREATE OR REPLACE FUNCTION compliance_hits(p_wkb bytea, p_parcel bigint)
+-- compliance_hits measures in the subject's own zone. For a subject in
+-- zone 38 (EPSG:4526, every parcel of Zhumadian) that is 013's function,
+-- kept as it is under the name compliance_hits_4526: its statements run on
+-- the stored EPSG:4526 copies and their GiST indexes. For a subject in
+-- another zone, compliance_hits_own_zone runs 013's statements with the
+-- stored copies still choosing the candidates through their indexes (the
+-- reach widened by w: a distance in EPSG:4526 is at most 1.25 times the
+-- same distance in the own zone anywhere in China), and measures, keeps
+-- or drops the candidates in the own zone.
+ALTER FUNCTION compliance_hits(bytea, bigint) RENAME TO compliance_hits_4526;
+
+CREATE FUNCTION compliance_hits_own_zone(p_wkb bytea, p_parcel bigint, srid integer)
 RETURNS TABLE (what text, layer_id bigint, fid text, name text, overlap_m2 double precision,
                distance_m double precision, top_m double precision, bottom_m double precision,
                boundary_m double precision)
@@ -32,8 +35,7 @@ LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     g      geometry;  -- the subject in its own zone: every figure is measured here
     g38    geometry;  -- the subject in EPSG:4526, the plane of the stored copies and indexes
-    srid   integer;
-    w      double precision;  -- widens a reach in EPSG:4526 to cover it in the own zone
+    w      CONSTANT double precision := 1.25;  -- widens a reach in EPSG:4526 to cover it in the own zone
     reg    text;
     lay    record;
     rg     record;
@@ -45,18 +47,11 @@ DECLARE
     part   geometry;
     parts  geometry[];
 BEGIN
-    SELECT cgcs2000_zone_srid(g0), ST_Transform(g0, 4526) INTO srid, g38
+    SELECT ST_Transform(g0, 4526), ST_Transform(g0, srid) INTO g38, g
     FROM (SELECT ST_SetSRID(ST_GeomFromWKB(p_wkb), 4490) AS g0) s
     WHERE ST_IsValid(g0);
-    IF g38 IS NULL THEN
+    IF g IS NULL THEN
         RETURN;
-    END IF;
-    IF srid = 4526 THEN
-        g := g38;
-        w := 1;
-    ELSE
-        g := ST_Transform(ST_SetSRID(ST_GeomFromWKB(p_wkb), 4490), srid);
-        w := 1.25;
     END IF;
 
     -- Features within reach, one region at a time.
@@ -80,10 +75,10 @@ BEGIN
             CASE WHEN lr.effect = 'within_own_county' THEN ST_Distance(ST_Boundary(f.gz), g) END
         FROM lr CROSS JOIN LATERAL (
             SELECT f.fid, f.name, f.elevation_top_m, f.elevation_bottom_m,
-                CASE WHEN srid = 4526 THEN f.geom_4526 ELSE ST_Transform(f.geom, srid) END AS gz
+                ST_Transform(f.geom, srid) AS gz
             FROM layer_feature f
             WHERE f.layer_id = lr.id AND f.region_code = reg AND ST_DWithin(f.geom_4526, g38, lr.reach * w)) f
-        WHERE srid = 4526 OR ST_DWithin(f.gz, g, lr.reach)
+        WHERE ST_DWithin(f.gz, g, lr.reach)
         ORDER BY lr.id, f.fid;
     END LOOP;
 
@@ -100,7 +95,7 @@ BEGIN
             LOOP
                 EXIT WHEN rg.d >= best_d;
                 SELECT f.fid, f.name,
-                    CASE WHEN srid = 4526 THEN ST_Distance(f.geom_4526, g) ELSE ST_Distance(ST_Transform(f.geom, srid), g) END AS d
+                    ST_Distance(ST_Transform(f.geom, srid), g) AS d
                 INTO near
                 FROM layer_feature f WHERE f.layer_id = lay.id AND f.region_code = rg.region_code
                 ORDER BY f.geom_4526 <-> g38 LIMIT 1;
@@ -124,7 +119,7 @@ BEGIN
                 WHERE lg.layer_id = lay.id AND ST_Intersects(lg.coverage, g38) ORDER BY 1
             LOOP
                 SELECT bool_or(ST_Covers(f.gz, g)), ST_Union(f.gz) INTO STRICT covers, part
-                FROM (SELECT CASE WHEN srid = 4526 THEN f.geom_4526 ELSE ST_Transform(f.geom, srid) END AS gz
+                FROM (SELECT ST_Transform(f.geom, srid) AS gz
                       FROM layer_feature f
                       WHERE f.layer_id = lay.id AND f.region_code = rg.region_code AND ST_Intersects(f.geom_4526, g38)) f;
                 EXIT WHEN covers;
@@ -152,14 +147,31 @@ BEGIN
               AND EXISTS (SELECT 1 FROM compliance_rule WHERE effect = 'separate_3d' AND enabled)
               AND ST_DWithin(ST_Transform(p.geom, 4526), g38,
                   (SELECT max(GREATEST(hard_distance_m, warn_distance_m)) FROM compliance_rule WHERE effect = 'separate_3d' AND enabled) * w)) p
-    WHERE srid = 4526 OR ST_DWithin(p.gz, g,
+    WHERE ST_DWithin(p.gz, g,
         (SELECT max(GREATEST(hard_distance_m, warn_distance_m)) FROM compliance_rule WHERE effect = 'separate_3d' AND enabled))
     ORDER BY p.id;
 END
 $$;
 
+CREATE FUNCTION compliance_hits(p_wkb bytea, p_parcel bigint)
+RETURNS TABLE (what text, layer_id bigint, fid text, name text, overlap_m2 double precision,
+               distance_m double precision, top_m double precision, bottom_m double precision,
+               boundary_m double precision)
+LANGUAGE plpgsql STABLE SET jit = off AS $$
+DECLARE
+    srid integer := cgcs2000_zone_srid(ST_GeomFromWKB(p_wkb));
+BEGIN
+    IF srid = 4526 THEN
+        RETURN QUERY SELECT * FROM compliance_hits_4526(p_wkb, p_parcel);
+    ELSE
+        RETURN QUERY SELECT * FROM compliance_hits_own_zone(p_wkb, p_parcel, srid);
+    END IF;
+END
+$$;
+
 -- compliance_report_staleness of 008: the neighbours within reach are
--- found in the reported parcel's own zone.
+-- found in the reported parcel's own zone (through the EPSG:4526 index on
+-- parcel, widened as above, then measured in the own zone).
 CREATE OR REPLACE FUNCTION compliance_report_staleness(p_report bigint) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -204,7 +216,10 @@ BEGIN
         SELECT count(*) AS n, string_agg(format('%s (%s)', x.id, x.name), ', ') AS names INTO r
         FROM (SELECT q.id, q.name FROM parcel p JOIN parcel q ON q.id <> p.id
               WHERE p.id = rep.parcel_id AND q.right_changed_at > rep.created_at
-                AND ST_DWithin(ST_Transform(q.geom, cgcs2000_zone_srid(p.geom)), ST_Transform(p.geom, cgcs2000_zone_srid(p.geom)), reach)
+                AND ST_DWithin(ST_Transform(q.geom, 4526), ST_Transform(p.geom, 4526),
+                    reach * CASE WHEN cgcs2000_zone_srid(p.geom) = 4526 THEN 1 ELSE 1.25 END)
+                AND (cgcs2000_zone_srid(p.geom) = 4526
+                     OR ST_DWithin(ST_Transform(q.geom, cgcs2000_zone_srid(p.geom)), ST_Transform(p.geom, cgcs2000_zone_srid(p.geom)), reach))
               ORDER BY q.id) x;
         IF r.n = 1 THEN
             why := why || format('parcel %s, within %s m, was registered or changed after the report', r.names, reach);
