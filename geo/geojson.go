@@ -91,11 +91,14 @@ func ParseGeoJSON(b []byte) (orb.MultiPolygon, error) {
 	return mp, nil
 }
 
-// ZoneOf returns the 3° zone of the middle of mp's bounding box: for a
-// parcel inside one zone, its zone; for one cut by a zone boundary, the zone
-// holding most of it.
+// ZoneOf returns the 3° zone of the middle of mp's bounding box, within
+// China's zones MinZone..MaxZone: for a parcel inside one zone, its zone;
+// for one cut by a zone boundary, the zone holding most of it. It is the
+// parcel's own zone, in which every metric figure of it (area, overlaps,
+// distances) is measured; the SQL function cgcs2000_zone
+// (014_parcel_zone.sql) computes the same, and a test holds them equal.
 func ZoneOf(mp orb.MultiPolygon) int {
-	return ZoneForLon(mp.Bound().Center()[0])
+	return min(max(ZoneForLon(mp.Bound().Center()[0]), MinZone), MaxZone)
 }
 
 func invalidJSON(err error) *Error {

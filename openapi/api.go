@@ -30,9 +30,10 @@ type Deps struct {
 	// Metrics, when set, counts domain events such as bids beside the HTTP
 	// metrics Wrap records.
 	Metrics *Metrics
-	// Zone is the 3° Gauss-Krüger zone of the bureau's parcels; corner
-	// points in another zone are refused. Zero means 38 (CM 114°E, the
-	// whole of Zhumadian).
+	// Zone is the 3° Gauss-Krüger zone a corner-point file without 带号
+	// is read in; a file naming its zone is read in that zone, and every
+	// parcel is measured in its own zone (from its longitude). Zero means
+	// 38 (CM 114°E, the whole of Zhumadian).
 	Zone int
 	// Transfer configures sales: rules, calendar files, live events, bid
 	// limits.
@@ -65,7 +66,7 @@ func Config() huma.Config {
 	cfg.Tags = []*huma.Tag{
 		{Name: "parcels", Description: "The parcel registry."},
 		{Name: "service", Description: "Health and readiness."},
-		{Name: "compliance", Description: "Spatial compliance: check layers, the rule table, reports and what-if checks, in EPSG:4526 metres."},
+		{Name: "compliance", Description: "Spatial compliance: check layers, the rule table, reports and what-if checks, in metres of the parcel's own CGCS2000 3° zone (EPSG:4526 for zone 38)."},
 		{Name: "sales", Description: "The transfer (采矿权出让): announcements, applications, deposits, bids, results, contracts."},
 		{Name: "audit", Description: "The hash-chained audit log and its verification."},
 		{Name: "accounts", Description: "Browser accounts: bidding companies awaiting approval, clerks, planners."},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"minerights/compliance"
 	"minerights/registry"
 )
 
@@ -18,7 +19,7 @@ import (
 type RuleIn struct {
 	Title          string   `json:"title" minLength:"1" maxLength:"200" example:"铁路 (railway)"`
 	Effect         string   `json:"effect" enum:"exclude,separate_3d,within_any,within_own_county" doc:"exclude: stay out of the features and their exclusion distance; separate_3d: as exclude, but a plan overlap with disjoint elevation ranges is vertical layering (warning); within_any: lie inside the features; within_own_county: lie inside the feature whose id is the parcel's county code"`
-	HardDistanceM  float64  `json:"hard_distance_m" minimum:"0" maximum:"100000" doc:"Closer than this (metres, EPSG:4526) fails; 0 means only an overlap fails"`
+	HardDistanceM  float64  `json:"hard_distance_m" minimum:"0" maximum:"100000" doc:"Closer than this (metres, in the parcel's own 3° zone) fails; 0 means only an overlap fails"`
 	WarnDistanceM  float64  `json:"warn_distance_m" minimum:"0" maximum:"100000" default:"300" doc:"Closer than this is a setback warning; at least hard_distance_m"`
 	ExemptMinerals []string `json:"exempt_minerals,omitempty" maxItems:"200" doc:"A parcel whose mineral contains one of these gets a warning to review instead of a failure"`
 	Exemption      *string  `json:"exemption,omitempty" maxLength:"2000" doc:"Why the exempt minerals are allowed, shown in the warning"`
@@ -28,8 +29,8 @@ type RuleIn struct {
 
 // RulesOut is the rule table and the settings.
 type RulesOut struct {
-	Rules    []registry.Rule   `json:"rules"`
-	Settings registry.Settings `json:"settings"`
+	Rules    []compliance.Rule   `json:"rules"`
+	Settings compliance.Settings `json:"settings"`
 }
 
 // CheckIn is a what-if compliance check of a geometry that is not
@@ -48,14 +49,14 @@ func (s *server) registerCompliance(api huma.API) {
 		ID int64 `path:"id" minimum:"1"`
 	}
 	type complianceReportOut struct {
-		Body registry.Report
+		Body compliance.Report
 	}
 	register(api, huma.Operation{
 		OperationID:   "run-compliance",
 		Method:        http.MethodPost,
 		Path:          "/api/v1/parcels/{id}/compliance",
 		Summary:       "Check a parcel and store the report",
-		Description:   "Checks the parcel in EPSG:4526 against every current layer whose kind has a rule (red lines, farmland, protected mountains, existing mining rights in 3-D, planned mining zones, its county), the other registered parcels, its stated area and its validity, and stores the report with the layer versions it used. A parcel can be announced only while its latest report passes or warns and is not stale.",
+		Description:   "Checks the parcel, in its own CGCS2000 3° zone (EPSG:4526 for zone 38), against every current layer whose kind has a rule (red lines, farmland, protected mountains, existing mining rights in 3-D, planned mining zones, its county), the other registered parcels, its stated area and its validity, and stores the report with the layer versions it used. A parcel can be announced only while its latest report passes or warns and is not stale.",
 		Tags:          []string{"compliance"},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound},
@@ -105,7 +106,7 @@ func (s *server) registerCompliance(api huma.API) {
 		if err := checkElevation(b.Elevation, "body.elevation"); err != nil {
 			return nil, err
 		}
-		subj := registry.Subject{Name: "what-if", CountyCode: b.CountyCode, Mineral: b.Mineral, Geometry: mp, StatedAreaKm2: b.StatedAreaKm2}
+		subj := compliance.Subject{Name: "what-if", CountyCode: b.CountyCode, Mineral: b.Mineral, Geometry: mp, StatedAreaKm2: b.StatedAreaKm2}
 		if b.Elevation != nil {
 			subj.ElevationTopM, subj.ElevationBottomM = &b.Elevation.TopM, &b.Elevation.BottomM
 		}
@@ -138,7 +139,7 @@ func (s *server) registerCompliance(api huma.API) {
 		Body RuleIn
 	}
 	type complianceRuleOut struct {
-		Body registry.Rule
+		Body compliance.Rule
 	}
 	register(api, huma.Operation{
 		OperationID: "put-compliance-rule",
@@ -151,7 +152,7 @@ func (s *server) registerCompliance(api huma.API) {
 	}, roles(registry.RoleBureau), func(ctx context.Context, in *complianceRuleIn) (*complianceRuleOut, error) {
 		b := in.Body
 		enabled := b.Enabled == nil || *b.Enabled
-		r, err := s.store.PutRule(ctx, registry.Rule{LayerKind: in.Kind, Title: b.Title, Effect: b.Effect,
+		r, err := s.store.PutRule(ctx, compliance.Rule{LayerKind: in.Kind, Title: b.Title, Effect: b.Effect,
 			HardDistanceM: b.HardDistanceM, WarnDistanceM: b.WarnDistanceM, ExemptMinerals: b.ExemptMinerals,
 			Exemption: b.Exemption, Basis: b.Basis, Enabled: enabled})
 		if err != nil {
@@ -166,7 +167,7 @@ func (s *server) registerCompliance(api huma.API) {
 		}
 	}
 	type complianceSettingsOut struct {
-		Body registry.Settings
+		Body compliance.Settings
 	}
 	register(api, huma.Operation{
 		OperationID: "put-compliance-settings",
@@ -176,7 +177,7 @@ func (s *server) registerCompliance(api huma.API) {
 		Tags:        []string{"compliance"},
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, roles(registry.RoleBureau), func(ctx context.Context, in *complianceSettingsIn) (*complianceSettingsOut, error) {
-		st, err := s.store.PutSettings(ctx, registry.Settings{AreaTolerancePct: in.Body.AreaTolerancePct})
+		st, err := s.store.PutSettings(ctx, compliance.Settings{AreaTolerancePct: in.Body.AreaTolerancePct})
 		if err != nil {
 			return nil, err
 		}

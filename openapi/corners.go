@@ -22,7 +22,10 @@ const producer = "自然资源和规划局"
 var cst = time.FixedZone("CST", 8*3600)
 
 // geometryFromTXT parses a 国土 TXT file; each block becomes one polygon of
-// the parcel. Problems name the line, block and corner.
+// the parcel. The file's 带号 says its zone, whichever it is (a province
+// spans zones 37 to 39); a file without 带号 is read in the configured
+// zone (serve --zone), its Y prefixes checked against it. Problems name
+// the line, block and corner.
 func (s *server) geometryFromTXT(txt, loc string) (orb.MultiPolygon, error) {
 	t, err := geo.ParseTXT(strings.NewReader(txt))
 	if err != nil {
@@ -31,30 +34,33 @@ func (s *server) geometryFromTXT(txt, loc string) (orb.MultiPolygon, error) {
 	if len(t.Blocks) == 0 {
 		return nil, invalid(loc, "the corner-point file has no block under [地块坐标]")
 	}
+	if _, named := t.Attr("带号"); !named {
+		t.Attributes = append(t.Attributes, geo.Attribute{Key: "带号", Value: strconv.Itoa(s.zone)})
+	}
 	mp, zone, err := t.LonLat()
 	if err != nil {
 		return nil, badCorners(err, loc)
 	}
-	if zone != s.zone {
-		return nil, invalid(loc, "the file's 带号 is %d, but this registry's parcels are in 3° zone %d (central meridian %v°E): convert the coordinates to zone %d", zone, s.zone, geo.CentralMeridian(s.zone), s.zone)
-	}
-	if err := s.inZone(mp); err != nil {
+	if err := geo.ValidateLonLat(mp, zone); err != nil {
 		return nil, badCorners(err, loc)
 	}
 	return mp, nil
 }
 
-// inZone checks a lon/lat geometry against the registry's own zone.
+// inZone checks a lon/lat geometry in its own 3° zone (geo.ZoneOf), the
+// zone it will be measured in.
 func (s *server) inZone(mp orb.MultiPolygon) error {
-	return geo.ValidateLonLat(mp, s.zone)
+	return geo.ValidateLonLat(mp, geo.ZoneOf(mp))
 }
 
 func badCorners(err error, loc string) error {
 	return huma.Error422UnprocessableEntity("the corner-point file is not acceptable: "+err.Error(), geoDetails(err, loc)...)
 }
 
-// cornersTXT writes a parcel's corner points as a 国土 TXT file.
-func cornersTXT(p registry.Parcel, zone int) ([]byte, error) {
+// cornersTXT writes a parcel's corner points as a 国土 TXT file in its own
+// zone.
+func cornersTXT(p registry.Parcel) ([]byte, error) {
+	zone := geo.ZoneOf(p.Geometry)
 	blocks := make([]geo.Block, len(p.Geometry))
 	for i, poly := range p.Geometry {
 		code := strconv.FormatInt(p.ID, 10)
@@ -106,7 +112,7 @@ func (s *server) registerCorners(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		b, err := cornersTXT(p, s.zone)
+		b, err := cornersTXT(p)
 		if err != nil {
 			return nil, err
 		}

@@ -28,9 +28,9 @@ type County struct {
 // Area gives the stated area next to the one computed from the geometry.
 type Area struct {
 	StatedKm2   string  `json:"stated_km2" example:"5.3782" doc:"Area as the source document states it, km², exact decimal"`
-	ComputedKm2 string  `json:"computed_km2" example:"5.3782" doc:"Area of the geometry in EPSG:4526, km², 4 decimals"`
-	ComputedM2  float64 `json:"computed_m2" doc:"Area of the geometry in EPSG:4526, m²"`
-	CRS         string  `json:"crs" example:"EPSG:4526" doc:"CRS the area is computed in (CGCS2000 / 3-degree Gauss-Krüger zone 38)"`
+	ComputedKm2 string  `json:"computed_km2" example:"5.3782" doc:"Area of the geometry in the CRS named by crs, km², 4 decimals"`
+	ComputedM2  float64 `json:"computed_m2" doc:"Area of the geometry in the CRS named by crs, m²"`
+	CRS         string  `json:"crs" example:"EPSG:4526" doc:"CRS the area is computed in: the parcel's own CGCS2000 3-degree Gauss-Krüger zone, from its longitude (EPSG:4526 is zone 38)"`
 }
 
 // Elevation is the mining elevation range (开采标高).
@@ -106,7 +106,7 @@ func parcelOut(p registry.Parcel, withGeometry bool) Parcel {
 			StatedKm2:   p.StatedAreaKm2,
 			ComputedKm2: strconv.FormatFloat(math.Round(p.ComputedAreaM2/100)/1e4, 'f', 4, 64),
 			ComputedM2:  math.Round(p.ComputedAreaM2*100) / 100,
-			CRS:         "EPSG:4526",
+			CRS:         geo.EPSGOfZone(p.Zone),
 		},
 		Reserves:         p.Reserves,
 		Capacity:         p.Capacity,

@@ -204,7 +204,7 @@ func parcelCollection(p catalogProbe) Collection {
 		q("basis", TypeString, "p.basis", "Geological basis: explored or reconnaissance"),
 		q("status", TypeString, "p.status", "Registry status: registered, announced, in_sale, sold, failed, withdrawn"),
 		q("stated_area_km2", TypeNumber, "p.stated_area_km2", "Area as the gazette states it, km²"),
-		q("computed_area_km2", TypeNumber, "round((ST_Area(ST_Transform(p.geom, 4526)) / 1e6)::numeric, 4)", "Area of the geometry in EPSG:4526, km²"),
+		q("computed_area_km2", TypeNumber, "round((ST_Area(ST_Transform(p.geom, cgcs2000_zone_srid(p.geom))) / 1e6)::numeric, 4)", "Area of the geometry in its own CGCS2000 3° zone (EPSG:4526 for zone 38), km²"),
 		q("elevation_top_m", TypeNumber, "p.elevation_top_m", "Upper mining elevation, m"),
 		q("elevation_bottom_m", TypeNumber, "p.elevation_bottom_m", "Lower mining elevation, m"),
 		q("mining_method", TypeString, "p.mining_method", "Mining method (开采方式)"),

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 )
 
 // Parcel statuses. A parcel is registered, then announced for sale, then in
@@ -49,18 +48,22 @@ type Capacity struct {
 
 // Parcel is a mining parcel as the registry holds it.
 type Parcel struct {
-	ID                int64
-	GazetteNo         *int
-	Name              string
-	CountyCode        string
-	CountyName        string
-	Mineral           string
-	Basis             string
-	BasisText         *string
-	Status            string
-	Geometry          orb.MultiPolygon
-	StatedAreaKm2     string
-	ComputedAreaM2    float64
+	ID             int64
+	GazetteNo      *int
+	Name           string
+	CountyCode     string
+	CountyName     string
+	Mineral        string
+	Basis          string
+	BasisText      *string
+	Status         string
+	Geometry       orb.MultiPolygon
+	StatedAreaKm2  string
+	ComputedAreaM2 float64
+	// Zone is the parcel's own CGCS2000 3° Gauss-Krüger zone, from its
+	// longitude (cgcs2000_zone): ComputedAreaM2 and every compliance
+	// figure are measured in it (EPSG 4488+Zone).
+	Zone              int
 	ElevationTopM     *float64
 	ElevationBottomM  *float64
 	MiningMethod      *string
@@ -138,7 +141,7 @@ type ParcelFilter struct {
 }
 
 const parcelColumns = `p.id, p.gazette_no, p.name, p.county_code, c.name, p.mineral, p.basis, p.basis_text,
-	p.status, ST_AsBinary(p.geom), p.stated_area_km2::text, ST_Area(ST_Transform(p.geom, 4526)),
+	p.status, p.geom, p.stated_area_km2::text, ST_Area(ST_Transform(p.geom, cgcs2000_zone_srid(p.geom))), cgcs2000_zone(p.geom),
 	p.elevation_top_m, p.elevation_bottom_m, p.mining_method, p.service_life_years::text,
 	p.starting_price_yuan, p.statement, p.schedule, p.responsible, p.details, p.source_document,
 	p.geometry_source, p.created_at, p.updated_at, p.version,
@@ -152,20 +155,17 @@ const parcelColumns = `p.id, p.gazette_no, p.name, p.county_code, c.name, p.mine
 func scanParcel(row pgx.Row) (Parcel, error) {
 	var p Parcel
 	var details, reserves, capacity []byte
-	var g wkb.GeometryScanner
+	var g Geometry
 	err := row.Scan(&p.ID, &p.GazetteNo, &p.Name, &p.CountyCode, &p.CountyName, &p.Mineral, &p.Basis,
-		&p.BasisText, &p.Status, &g, &p.StatedAreaKm2, &p.ComputedAreaM2, &p.ElevationTopM,
+		&p.BasisText, &p.Status, &g, &p.StatedAreaKm2, &p.ComputedAreaM2, &p.Zone, &p.ElevationTopM,
 		&p.ElevationBottomM, &p.MiningMethod, &p.ServiceLifeYears, &p.StartingPriceYuan, &p.Statement,
 		&p.Schedule, &p.Responsible, &details, &p.SourceDocument, &p.GeometrySource, &p.CreatedAt,
 		&p.UpdatedAt, &p.Version, &reserves, &capacity)
 	if err != nil {
 		return p, err
 	}
-	switch geom := g.Geometry.(type) {
-	case orb.MultiPolygon:
-		p.Geometry = geom
-	case orb.Polygon:
-		p.Geometry = orb.MultiPolygon{geom}
+	if p.Geometry, err = OrbOfGeometry(g.T); err != nil {
+		return p, err
 	}
 	if err := json.Unmarshal(details, &p.Details); err != nil {
 		return p, err
@@ -255,7 +255,14 @@ func findParcel(ctx context.Context, tx pgx.Tx, id int64) (Parcel, error) {
 	return scanParcel(tx.QueryRow(ctx, `SELECT `+parcelColumns+` FROM parcel p JOIN county c ON c.code = p.county_code WHERE p.id = $1`, id))
 }
 
-func geomWKB(mp orb.MultiPolygon) []byte { return wkb.MustMarshal(mp) }
+// geomValue is a parcel's geometry as it is written: EWKB with SRID 4490
+// through GeometryCodec; NULL when mp is nil.
+func geomValue(mp orb.MultiPolygon) Geometry {
+	if mp == nil {
+		return Geometry{}
+	}
+	return Geometry{T: GeometryOfOrb(mp, SRID4490)}
+}
 
 // CreateParcel registers a parcel with its reserve and capacity lines in one
 // transaction and returns it as stored.
@@ -292,11 +299,11 @@ func insertParcel(ctx context.Context, tx pgx.Tx, in ParcelInput) (int64, error)
 		INSERT INTO parcel (gazette_no, name, county_code, mineral, basis, basis_text, geom, stated_area_km2,
 			elevation_top_m, elevation_bottom_m, mining_method, service_life_years, starting_price_yuan,
 			statement, schedule, responsible, details, source_document, geometry_source)
-		VALUES ($1, $2, $3, $4, $5, $6, ST_Multi(ST_GeomFromWKB($7::bytea, 4490)),
-			COALESCE($8::numeric, round((ST_Area(ST_Transform(ST_GeomFromWKB($7::bytea, 4490), 4526)) / 1e6)::numeric, 4)),
+		VALUES ($1, $2, $3, $4, $5, $6, ST_Multi($7::geometry),
+			COALESCE($8::numeric, round((ST_Area(ST_Transform($7::geometry, cgcs2000_zone_srid($7::geometry))) / 1e6)::numeric, 4)),
 			$9, $10, $11, $12::numeric, $13, $14, $15, $16, $17, $18, $19)
 		RETURNING id`,
-		in.GazetteNo, in.Name, in.CountyCode, in.Mineral, in.Basis, in.BasisText, geomWKB(in.Geometry),
+		in.GazetteNo, in.Name, in.CountyCode, in.Mineral, in.Basis, in.BasisText, geomValue(in.Geometry),
 		in.StatedAreaKm2, in.ElevationTopM, in.ElevationBottomM, in.MiningMethod, in.ServiceLifeYears,
 		in.StartingPriceYuan, in.Statement, in.Schedule, resp, details, in.SourceDocument,
 		in.GeometrySource).Scan(&id)
@@ -383,10 +390,7 @@ func (s *Store) UpdateParcel(ctx context.Context, id int64, pt ParcelPatch) (Par
 
 // writePatch writes the fields of pt that are set, and bumps the version.
 func writePatch(ctx context.Context, tx pgx.Tx, id int64, pt ParcelPatch) error {
-	var geom []byte
-	if pt.Geometry != nil {
-		geom = geomWKB(pt.Geometry)
-	}
+	geom := geomValue(pt.Geometry)
 	_, err := tx.Exec(ctx, `
 		UPDATE parcel SET
 			name = COALESCE($2, name),
@@ -400,7 +404,7 @@ func writePatch(ctx context.Context, tx pgx.Tx, id int64, pt ParcelPatch) error 
 			starting_price_yuan = COALESCE($10, starting_price_yuan),
 			statement = COALESCE($11, statement),
 			schedule = COALESCE($12, schedule),
-			geom = COALESCE(ST_Multi(ST_GeomFromWKB($13::bytea, 4490)), geom),
+			geom = COALESCE(ST_Multi($13::geometry), geom),
 			geometry_source = COALESCE($14, geometry_source),
 			updated_at = now(),
 			version = version + 1

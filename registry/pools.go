@@ -37,5 +37,6 @@ func OpenPool(ctx context.Context, url string, o PoolOptions) (*Pool, error) {
 	if o.StatementTimeout > 0 {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
 	}
+	cfg.AfterConnect = AfterConnect(cfg.AfterConnect) // geometry as EWKB through go-geom
 	return pgxpool.NewWithConfig(ctx, cfg)
 }

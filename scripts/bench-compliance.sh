@@ -10,7 +10,8 @@
 # then pgbench with 1 and 4 clients running the check's statements.
 #
 # Environment: BENCH_SIZES ("200000 1000000"), BENCH_SECONDS (per run, 20),
-# BENCH_DIR (.data-bench-compliance), BENCH_PORT (socket port of its cluster, 5442).
+# BENCH_DIR (.data-bench-compliance), BENCH_PORT (socket port of its cluster, 5442),
+# BENCH_HTTP_PORT (the server's port on 127.0.0.1, 18191).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ SIZES=${BENCH_SIZES:-"200000 1000000"}
 SECS=${BENCH_SECONDS:-20}
 DIR=${BENCH_DIR:-.data-bench-compliance}
 PGPORT_BENCH=${BENCH_PORT:-5442}
-HTTP_PORT=18191
+HTTP_PORT=${BENCH_HTTP_PORT:-18191}
 command -v pgbench >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 go build -o bin/minerights ./cmd/minerights
 go build -o bin/checkload ./cmd/checkload

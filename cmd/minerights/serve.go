@@ -27,6 +27,7 @@ type serveCmd struct {
 	BasemapURL      string        `name:"basemap-url" env:"MINERIGHTS_BASEMAP_URL" help:"XYZ raster tile URL ({z}/{x}/{y}) the web map offers as a base map (off by default; empty: nothing is fetched from another host)."`
 	BasemapAttrib   string        `name:"basemap-attribution" env:"MINERIGHTS_BASEMAP_ATTRIBUTION" help:"Attribution shown with the base map."`
 	capacityFlags
+	Zone      int    `name:"zone" env:"MINERIGHTS_ZONE" default:"38" help:"CGCS2000 3° zone (25-45) a corner-point file without 带号 is read in; files naming their zone and every parcel's measures use the parcel's own zone."`
 	Authority string `name:"authority" env:"MINERIGHTS_AUTHORITY" default:"自然资源和规划局" help:"The issuing authority named on the pages and on printed documents, e.g. 驻马店市自然资源和规划局."`
 	transferFlags
 	streamFlags
@@ -188,7 +189,7 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, store, x, ln.Addr().String(), pools, c.Authority)
+	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Zone: c.Zone, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, store, x, ln.Addr().String(), pools, c.Authority)
 	return c.listen(ctx, g, ln, api, metrics, life)
 }
 

@@ -63,7 +63,12 @@ type DB struct {
 func open(t testing.TB, key string, setup pgtest.Setup) DB {
 	t.Helper()
 	url := pgtest.NewDatabase(t, key, setup)
-	pool, err := pgxpool.New(context.Background(), url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AfterConnect = registry.AfterConnect(cfg.AfterConnect) // geometry as EWKB, as serve has it
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

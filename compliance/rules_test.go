@@ -1,4 +1,4 @@
-package registry
+package compliance
 
 import (
 	"strings"
@@ -89,13 +89,13 @@ func TestAreaCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := areaCheck(Subject{StatedAreaKm2: tc.stated}, tc.m2, tc.m2, st)
+			c := areaCheck(Subject{StatedAreaKm2: tc.stated}, Measures{Zone: 38, AreaM2: tc.m2, GeoAreaM2: tc.m2}, st)
 			if c.Verdict != tc.want {
 				t.Errorf("%s: %s", c.Verdict, c.Statement)
 			}
 		})
 	}
-	if c := areaCheck(Subject{}, 1e6, 1.001e6, st); c.Verdict != VerdictWarn || !strings.Contains(c.Statement, "independent Gauss-Krüger area") {
+	if c := areaCheck(Subject{}, Measures{Zone: 38, AreaM2: 1e6, GeoAreaM2: 1.001e6}, st); c.Verdict != VerdictWarn || !strings.Contains(c.Statement, "independent Gauss-Krüger area") {
 		t.Errorf("geo disagreement: %s %s", c.Verdict, c.Statement)
 	}
 }
