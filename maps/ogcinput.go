@@ -1,9 +1,13 @@
-package openapi
+package maps
 
 import (
 	"math"
+	"net/http"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -169,4 +173,148 @@ func walkGeometries(e cql2.Expr, fn func(cql2.Geometry)) {
 	case cql2.IsNull:
 		op(t.Arg)
 	}
+}
+
+// itemParams are the query parameters of /items besides property filters.
+var itemParams = map[string]bool{
+	"f": true, "limit": true, "offset": true, "bbox": true, "bbox-crs": true, "crs": true,
+	"properties": true, "filter": true, "filter-lang": true, "filter-crs": true, "datetime": true,
+}
+
+// parseItems reads the query of an items request into a registry query,
+// its bbox and filter compiled to SQL.
+func parseItems(r *http.Request, c registry.Collection) (registry.ItemsQuery, error) {
+	q := r.URL.Query()
+	iq := registry.ItemsQuery{Limit: ogcDefaultLimit, CRS: registry.CRS84}
+	bboxCRS, filterCRS := registry.CRS84, registry.CRS84
+	var bbox []float64
+	if err := checkItemsQuery(q); err != nil {
+		return iq, err
+	}
+	crsParam := func(name string) (registry.CRS, error) {
+		v := q.Get(name)
+		c, ok := registry.ParseCRS(v)
+		if !ok {
+			return c, badParam(name, "CRS %q is not served; use one of %s", v, strings.Join(crsList(), ", "))
+		}
+		return c, nil
+	}
+	var err error
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 {
+			return iq, badParam("limit", "limit %q must be a whole number from 1 to %d", q.Get("limit"), ogcMaxLimit)
+		}
+		iq.Limit = min(n, ogcMaxLimit)
+	}
+	if q.Has("offset") {
+		n, err := strconv.Atoi(q.Get("offset"))
+		if err != nil || n < 0 {
+			return iq, badParam("offset", "offset %q must be a whole number, 0 or more", q.Get("offset"))
+		}
+		iq.Offset = n
+	}
+	if q.Has("crs") {
+		if iq.CRS, err = crsParam("crs"); err != nil {
+			return iq, err
+		}
+	}
+	if q.Has("bbox-crs") {
+		if !q.Has("bbox") {
+			return iq, badParam("bbox-crs", "bbox-crs is given without a bbox")
+		}
+		if bboxCRS, err = crsParam("bbox-crs"); err != nil {
+			return iq, err
+		}
+	}
+	if q.Has("bbox") {
+		parts := strings.Split(q.Get("bbox"), ",")
+		if len(parts) != 4 && len(parts) != 6 {
+			return iq, badParam("bbox", "bbox %q needs 4 numbers (minx,miny,maxx,maxy in the axis order of bbox-crs) or 6 with heights, found %d", q.Get("bbox"), len(parts))
+		}
+		for i, p := range parts {
+			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return iq, badParam("bbox", "value %d of bbox, %q, is not a number", i+1, p)
+			}
+			bbox = append(bbox, v)
+		}
+	}
+	if q.Has("properties") {
+		iq.Properties = []string{}
+		for _, p := range strings.Split(q.Get("properties"), ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				iq.Properties = append(iq.Properties, p)
+			}
+		}
+	}
+	// cql-text is the draft's name of CQL2 text, which GDAL up to 3.6 sends.
+	if fl := q.Get("filter-lang"); q.Has("filter-lang") && fl != "cql2-text" && fl != "cql-text" {
+		return iq, badParam("filter-lang", "filter language %q is not served; use cql2-text", fl)
+	}
+	if q.Has("filter-crs") {
+		if filterCRS, err = crsParam("filter-crs"); err != nil {
+			return iq, err
+		}
+	}
+	var exprs []cql2.Expr
+	if q.Has("filter") {
+		e, err := cql2.Parse(q.Get("filter"))
+		if err != nil {
+			return iq, badParam("filter", "%v", err)
+		}
+		if err := checkFilterGeometries(e, filterCRS); err != nil {
+			return iq, err
+		}
+		exprs = append(exprs, e)
+	}
+	// Property=value query parameters (Part 3, queryables as query
+	// parameters) are equality filters; anything else is a mistake the
+	// client should hear about.
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if itemParams[k] {
+			continue
+		}
+		qq, ok := c.Queryable(k)
+		if !ok {
+			return iq, badParam(k, "unknown query parameter %q: use limit, offset, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, f, or a queryable of %s", k, c.ID)
+		}
+		var lit cql2.Operand = cql2.String{Value: q.Get(k)}
+		switch qq.Type {
+		case registry.TypeInteger, registry.TypeNumber:
+			v, err := strconv.ParseFloat(q.Get(k), 64)
+			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+				return iq, badParam(k, "%s is a number; %q is not", k, q.Get(k))
+			}
+			lit = cql2.Number{Text: strconv.FormatFloat(v, 'f', -1, 64), Value: v}
+		case registry.TypeBoolean:
+			v, err := strconv.ParseBool(q.Get(k))
+			if err != nil {
+				return iq, badParam(k, "%s is true or false; %q is neither", k, q.Get(k))
+			}
+			lit = cql2.Boolean{Value: v}
+		case registry.TypeTimestamp:
+			v, err := time.Parse(time.RFC3339Nano, q.Get(k))
+			if err != nil {
+				return iq, badParam(k, "%s is an RFC 3339 instant; %q is not", k, q.Get(k))
+			}
+			lit = cql2.Timestamp{Value: v}
+		}
+		exprs = append(exprs, cql2.Comparison{Op: "=", Left: cql2.Property{Name: k}, Right: lit})
+	}
+	var filter cql2.Expr
+	switch len(exprs) {
+	case 0:
+	case 1:
+		filter = exprs[0]
+	default:
+		filter = cql2.And{Args: exprs}
+	}
+	iq.Where, err = compile(c, bbox, bboxCRS, filter, filterCRS)
+	return iq, err
 }

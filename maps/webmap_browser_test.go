@@ -1,4 +1,4 @@
-package openapi_test
+package maps_test
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"minerights/internal/testdb"
-	"minerights/openapi"
+	"minerights/maps"
 	"minerights/registry"
 )
 
@@ -453,7 +453,7 @@ func TestWebMapBasemapInChromium(t *testing.T) {
 	}))
 	t.Cleanup(tiles.Close)
 	db := testdb.Seeded(t)
-	srv := httptest.NewServer(mapHandlerWith(t, db, openapi.Maps{Basemap: openapi.Basemap{URL: tiles.URL + "/{z}/{x}/{y}.png", Attribution: "测试底图"}}))
+	srv := httptest.NewServer(mapHandlerWith(t, db, maps.Config{Basemap: maps.Basemap{URL: tiles.URL + "/{z}/{x}/{y}.png", Attribution: "测试底图"}}, false))
 	t.Cleanup(srv.Close)
 	shot := filepath.Join(e2eOut(t, "basemap"), "basemap-on.png")
 	text := run(t, 5*time.Minute, node, "../web/e2e/basemap.mjs", srv.URL+"/", shot)
