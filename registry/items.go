@@ -85,9 +85,9 @@ type ItemsPage struct {
 
 // Items returns a page of the collection's features as GeoJSON, ordered by
 // the collection's unique id so that paging with offset neither skips nor
-// repeats a feature. Bad input (an unknown property, a filter that does not
-// fit the queryables, an invalid geometry literal) is a *ValidationError
-// naming the query parameter.
+// repeats a feature. Bad input (an unknown property, an invalid geometry
+// literal in the condition) is a *ValidationError naming the query
+// parameter; a condition compiled for another collection is refused.
 func (s *Store) Items(ctx context.Context, c Collection, iq ItemsQuery) (ItemsPage, error) {
 	var page ItemsPage
 	n, err := s.EachItem(ctx, c, iq, func(f []byte) error {
