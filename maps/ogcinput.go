@@ -268,9 +268,29 @@ func parseItems(r *http.Request, c registry.Collection) (registry.ItemsQuery, er
 		}
 		exprs = append(exprs, e)
 	}
-	// Property=value query parameters (Part 3, queryables as query
-	// parameters) are equality filters; anything else is a mistake the
-	// client should hear about.
+	eq, err := queryableFilters(q, c)
+	if err != nil {
+		return iq, err
+	}
+	exprs = append(exprs, eq...)
+	var filter cql2.Expr
+	switch len(exprs) {
+	case 0:
+	case 1:
+		filter = exprs[0]
+	default:
+		filter = cql2.And{Args: exprs}
+	}
+	iq.Where, err = compile(c, bbox, bboxCRS, filter, filterCRS)
+	return iq, err
+}
+
+// queryableFilters reads the property=value query parameters (Part 3,
+// queryables as query parameters) as equality filters, in the order of
+// their names; a parameter that is neither one of the items parameters nor
+// a queryable is a mistake the client should hear about.
+func queryableFilters(q url.Values, c registry.Collection) ([]cql2.Expr, error) {
+	var out []cql2.Expr
 	keys := make([]string, 0, len(q))
 	for k := range q {
 		keys = append(keys, k)
@@ -282,39 +302,30 @@ func parseItems(r *http.Request, c registry.Collection) (registry.ItemsQuery, er
 		}
 		qq, ok := c.Queryable(k)
 		if !ok {
-			return iq, badParam(k, "unknown query parameter %q: use limit, offset, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, f, or a queryable of %s", k, c.ID)
+			return nil, badParam(k, "unknown query parameter %q: use limit, offset, bbox, bbox-crs, crs, properties, filter, filter-lang, filter-crs, f, or a queryable of %s", k, c.ID)
 		}
 		var lit cql2.Operand = cql2.String{Value: q.Get(k)}
 		switch qq.Type {
 		case registry.TypeInteger, registry.TypeNumber:
 			v, err := strconv.ParseFloat(q.Get(k), 64)
 			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-				return iq, badParam(k, "%s is a number; %q is not", k, q.Get(k))
+				return nil, badParam(k, "%s is a number; %q is not", k, q.Get(k))
 			}
 			lit = cql2.Number{Text: strconv.FormatFloat(v, 'f', -1, 64), Value: v}
 		case registry.TypeBoolean:
 			v, err := strconv.ParseBool(q.Get(k))
 			if err != nil {
-				return iq, badParam(k, "%s is true or false; %q is neither", k, q.Get(k))
+				return nil, badParam(k, "%s is true or false; %q is neither", k, q.Get(k))
 			}
 			lit = cql2.Boolean{Value: v}
 		case registry.TypeTimestamp:
 			v, err := time.Parse(time.RFC3339Nano, q.Get(k))
 			if err != nil {
-				return iq, badParam(k, "%s is an RFC 3339 instant; %q is not", k, q.Get(k))
+				return nil, badParam(k, "%s is an RFC 3339 instant; %q is not", k, q.Get(k))
 			}
 			lit = cql2.Timestamp{Value: v}
 		}
-		exprs = append(exprs, cql2.Comparison{Op: "=", Left: cql2.Property{Name: k}, Right: lit})
+		out = append(out, cql2.Comparison{Op: "=", Left: cql2.Property{Name: k}, Right: lit})
 	}
-	var filter cql2.Expr
-	switch len(exprs) {
-	case 0:
-	case 1:
-		filter = exprs[0]
-	default:
-		filter = cql2.And{Args: exprs}
-	}
-	iq.Where, err = compile(c, bbox, bboxCRS, filter, filterCRS)
-	return iq, err
+	return out, nil
 }
