@@ -34,11 +34,13 @@ deps-run:
 # docs/scaling.md): the tests that run against the coordinator. Builds Citus
 # from ../shared/vendor when it is not installed.
 CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit
-CITUS_API_TESTS := TestDrill|TestTenderThreeBidders|TestConcurrentBidsTwoProcesses|TestRulesAndLayerImportOverHTTP|TestOGCItemsQueries|TestTiles|TestTileCacheInvalidation|TestGDALReadsFeaturesAndTiles
+CITUS_API_TESTS := TestDrill|TestTenderThreeBidders|TestConcurrentBidsTwoProcesses|TestRulesAndLayerImportOverHTTP
+CITUS_MAP_TESTS := TestOGCItemsQueries|TestTiles|TestTileCacheInvalidation|TestGDALReadsFeaturesAndTiles|TestCompile
 test-citus: deps
 	@bash scripts/citus-build.sh
 	MINERIGHTS_TEST_CITUS=1 $(GO) test -count=1 -timeout 30m -run '$(CITUS_REGISTRY_TESTS)' ./registry
 	MINERIGHTS_TEST_CITUS=1 $(GO) test -count=1 -timeout 30m -run '$(CITUS_API_TESTS)' ./openapi
+	MINERIGHTS_TEST_CITUS=1 $(GO) test -count=1 -timeout 30m -run '$(CITUS_MAP_TESTS)' ./maps
 
 # One PostgreSQL against Citus on this machine: compliance checks with
 # generated red lines and the 1,000-sale bid round, with the plans.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"minerights/maps"
 )
 
 // Version is the API version shown in the OpenAPI document.
@@ -38,8 +40,9 @@ type Deps struct {
 	// Transfer configures sales: rules, calendar files, live events, bid
 	// limits.
 	Transfer Transfer
-	// Maps configures the map layers: change listener and tile cache.
-	Maps Maps
+	// Maps serves the map layers (maps.New; cmd runs its change listener);
+	// nil serves them on Store without a cache.
+	Maps *maps.Server
 }
 
 // server carries the dependencies into the handlers.
@@ -93,7 +96,6 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	s.registerService(api)
 	s.registerParcels(api)
 	s.registerCompliance(api)
-	s.registerMapVerdicts(api)
 	s.registerLayers(api)
 	s.registerSales(api)
 	s.registerCalendars(api)
@@ -101,7 +103,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	s.registerDocuments(api)
 	s.registerEvents(api)
 	s.registerAccounts(api)
-	s.registerMaps(mux, d.Maps)
+	s.registerMaps(mux, api, d.Maps)
 	return api
 }
 

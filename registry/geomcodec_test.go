@@ -13,8 +13,8 @@ import (
 	"github.com/twpayne/go-geom"
 	"github.com/twpayne/go-geom/encoding/ewkb"
 
-	"minerights/internal/testdb"
 	"minerights/registry"
+	"minerights/registry/registrytest"
 )
 
 func sameGeom(a, b geom.T) bool {
@@ -48,7 +48,7 @@ func geometries() map[string]geom.T {
 // PostGIS sees the SRID and dimension.
 func TestGeometryCodecRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	d := testdb.Migrated(t)
+	d := registrytest.Migrated(t)
 	plain, err := pgxpool.New(ctx, d.URL)
 	if err != nil {
 		t.Fatal(err)

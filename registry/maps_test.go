@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/encoding/wkb"
 
-	"minerights/internal/cql2"
 	"minerights/registry"
 	"minerights/registry/registrytest"
 )
@@ -72,41 +73,46 @@ func collection(t *testing.T, s *registry.Store, id string) registry.Collection 
 	return registry.Collection{}
 }
 
-// TestItemsRefusesWhatDoesNotFit: a filter is checked against the
-// queryables before any SQL runs, and each refusal names the parameter.
+// TestItemsRefusesWhatDoesNotFit: what the store checks of an items query
+// before its page is read (a filter's fit to the queryables is checked
+// where it is compiled, in package maps), each refusal naming the
+// parameter.
 func TestItemsRefusesWhatDoesNotFit(t *testing.T) {
 	s, _ := newStore(t, true)
 	c := collection(t, s, "parcels")
+	bowtie, err := wkb.Marshal(orb.Polygon{{{0, 0}, {1, 1}, {1, 0}, {0, 1}, {0, 0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within := func(g []byte) *registry.Condition {
+		p := c.Params()
+		sql := "ST_Within(" + c.GeometrySQL() + ", ST_GeomFromWKB(" + p.Bind(g, "bytea") + ", 4490))"
+		return p.Condition(sql, []registry.GeometryLiteral{{WKB: g, SRID: 4490, Text: "POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"}})
+	}
 	tests := []struct {
-		name, filter, field, reason string
-		props                       []string
-		bbox                        []float64
+		name, field, reason string
+		props               []string
+		where               *registry.Condition
 	}{
-		{name: "unknown property", filter: "colour = 'red'", field: "filter", reason: `no queryable "colour"`},
-		{name: "string for a number", filter: "gazette_no = '1'", field: "filter", reason: "not a integer"},
-		{name: "order on booleans", filter: "TRUE = FALSE AND verdict > 1", field: "filter", reason: "not a string"},
-		{name: "spatial on a string", filter: "S_INTERSECTS(name, POINT(1 2))", field: "filter", reason: "is a geometry, not a string"},
-		{name: "spatial on two properties", filter: "S_INTERSECTS(name, geometry)", field: "filter", reason: "cannot be compared"},
-		{name: "bowtie polygon", filter: "S_WITHIN(geometry, POLYGON((0 0, 1 1, 1 0, 0 1, 0 0)))", field: "filter", reason: "Self-intersection"},
+		{name: "bowtie polygon", where: within(bowtie), field: "filter", reason: "Self-intersection"},
 		{name: "unknown output property", props: []string{"nosuch"}, field: "properties", reason: `no property "nosuch"`},
-		{name: "bbox inverted", bbox: []float64{2, 2, 1, 1}, field: "bbox", reason: "lower corner"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q := registry.ItemsQuery{Properties: tc.props, BBox: tc.bbox, Limit: 10}
-			if tc.filter != "" {
-				e, err := cql2.Parse(tc.filter)
-				if err != nil {
-					t.Fatal(err)
-				}
-				q.Filter = e
-			}
+			q := registry.ItemsQuery{Properties: tc.props, Where: tc.where, Limit: 10}
 			_, err := s.Items(context.Background(), c, q)
 			var ve *registry.ValidationError
 			if !errors.As(err, &ve) || ve.Field != tc.field || !strings.Contains(ve.Reason, tc.reason) {
 				t.Fatalf("Items: %v, want %s: %q", err, tc.field, tc.reason)
 			}
 		})
+	}
+	// A condition compiled on another collection's values numbers its
+	// placeholders after that collection's: it is refused, not run.
+	other := collection(t, s, "counties").Params()
+	q := registry.ItemsQuery{Where: other.Condition("TRUE", nil), Limit: 10}
+	if _, err := s.Items(context.Background(), c, q); err == nil || !strings.Contains(err.Error(), "compiled for collection") {
+		t.Fatalf("Items with a condition of counties: %v", err)
 	}
 }
 

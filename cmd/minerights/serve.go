@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"minerights/auction"
+	"minerights/maps"
 	"minerights/openapi"
 	"minerights/registry"
 	"minerights/web/pages"
@@ -137,7 +138,7 @@ func (c *capacityFlags) exposure() (openapi.Exposure, error) {
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *globals) error {
-	if err := openapi.CheckBasemapURL(c.BasemapURL); err != nil {
+	if err := maps.CheckBasemapURL(c.BasemapURL); err != nil {
 		return err
 	}
 	x, err := c.exposure()
@@ -185,11 +186,13 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	events, limits := c.events(store, xfer.Hub, g.log)
 	bg.Go(func() { _ = events.Run(bgctx) })
 	xfer.Events, xfer.Streams = events, limits
+	layers := c.maps(store, g)
+	bg.Go(func() { _ = layers.Run(bgctx) })
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Zone: c.Zone, Lifecycle: life, Transfer: xfer, Maps: c.maps(ctx)}, store, x, ln.Addr().String(), pools, c.Authority)
+	api, metrics := handler(openapi.Deps{Store: store, Logger: g.log, Zone: c.Zone, Lifecycle: life, Transfer: xfer, Maps: layers}, store, x, ln.Addr().String(), pools, c.Authority)
 	return c.listen(ctx, g, ln, api, metrics, life)
 }
 
@@ -252,13 +255,13 @@ func (c *serveCmd) listen(ctx context.Context, g *globals, ln net.Listener, api,
 	return nil
 }
 
-// maps configures the map layers: the change listener runs as long as the
-// server, and a cache of 0 MiB is off.
-func (c *serveCmd) maps(ctx context.Context) openapi.Maps {
-	m := openapi.Maps{Context: ctx, TileCacheBytes: int64(c.TileCacheMB) << 20,
-		Basemap: openapi.Basemap{URL: c.BasemapURL, Attribution: c.BasemapAttrib}}
+// maps makes the map layers; a cache of 0 MiB is off. Their change
+// listener runs in the background work, as long as the server.
+func (c *serveCmd) maps(store *registry.Store, g *globals) *maps.Server {
+	cfg := maps.Config{TileCacheBytes: int64(c.TileCacheMB) << 20,
+		Basemap: maps.Basemap{URL: c.BasemapURL, Attribution: c.BasemapAttrib}}
 	if c.TileCacheMB <= 0 {
-		m.TileCacheBytes = -1
+		cfg.TileCacheBytes = -1
 	}
-	return m
+	return maps.New(store, g.log, cfg)
 }

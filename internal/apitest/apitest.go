@@ -3,6 +3,7 @@
 package apitest
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -17,6 +18,14 @@ type Reply struct {
 	Status int
 	Header http.Header
 	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test when it is not JSON.
+func (r Reply) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
 }
 
 // Do sends method path to the API at base with a bearer token (none when

@@ -1,4 +1,4 @@
-package openapi
+package maps
 
 import (
 	"context"
@@ -102,20 +102,24 @@ type VerdictsOut struct {
 	Items []registry.ParcelVerdict `json:"items"`
 }
 
-// registerMapVerdicts adds the verdict summary the web map colours parcels
-// by. It is public, and the caller's role decides what it returns: the
-// bureau and planners see every parcel's latest verdict, everyone else only
-// those of announced parcels — the rule the tiles and OGC items keep,
-// since those are cached and shared between callers.
-func (s *server) registerMapVerdicts(api huma.API) {
-	type verdictsIn struct {
-		BBox  string `query:"bbox" doc:"minLon,minLat,maxLon,maxLat (CRS84); absent: every parcel" example:"113.2,32.6,114.2,33.2"`
-		Limit int    `query:"limit" minimum:"1" maximum:"10000" default:"10000"`
-	}
-	type verdictsOut struct {
-		Body VerdictsOut
-	}
-	register(api, huma.Operation{
+// VerdictsInput is the query of the verdicts operation.
+type VerdictsInput struct {
+	BBox  string `query:"bbox" doc:"minLon,minLat,maxLon,maxLat (CRS84); absent: every parcel" example:"113.2,32.6,114.2,33.2"`
+	Limit int    `query:"limit" minimum:"1" maximum:"10000" default:"10000"`
+}
+
+// VerdictsOutput is the answer of the verdicts operation.
+type VerdictsOutput struct {
+	Body VerdictsOut
+}
+
+// verdictsOperation is the verdict summary the web map colours parcels by.
+// It is public, and the caller's role decides what it returns: the bureau
+// and planners see every parcel's latest verdict, everyone else only those
+// of announced parcels — the rule the tiles and OGC items keep, since
+// those are cached and shared between callers.
+func verdictsOperation() huma.Operation {
+	return huma.Operation{
 		OperationID: "list-compliance-verdicts",
 		Method:      http.MethodGet,
 		Path:        "/api/v1/compliance/verdicts",
@@ -123,29 +127,31 @@ func (s *server) registerMapVerdicts(api huma.API) {
 		Description: "For the map: the bureau and planners get every parcel's latest verdict (with `stale`); anyone else only the verdicts of parcels announced or later, like the parcels map layer.",
 		Tags:        []string{"compliance"},
 		Errors:      []int{http.StatusBadRequest},
-	}, public, func(ctx context.Context, in *verdictsIn) (*verdictsOut, error) {
-		f := registry.VerdictFilter{Limit: in.Limit}
-		if in.BBox != "" {
-			b, err := parseLonLatBox(in.BBox)
-			if err != nil {
-				return nil, huma.Error400BadRequest("bbox 无效: "+err.Error(), &huma.ErrorDetail{Location: "query.bbox", Message: err.Error(), Value: in.BBox})
-			}
-			f.BBox = &b
-		}
-		out := &verdictsOut{Body: VerdictsOut{Role: "public", Scope: scopeAnnounced}}
-		if p, ok := principalFrom(ctx); ok {
-			out.Body.Role = p.Role
-			if p.Role == registry.RoleBureau || p.Role == registry.RolePlanner {
-				out.Body.Scope, f.Unannounced = scopeAll, true
-			}
-		}
-		items, err := s.store.LatestVerdicts(ctx, f)
+	}
+}
+
+func (m *handlers) verdicts(ctx context.Context, in *VerdictsInput) (*VerdictsOutput, error) {
+	f := registry.VerdictFilter{Limit: in.Limit}
+	if in.BBox != "" {
+		b, err := parseLonLatBox(in.BBox)
 		if err != nil {
-			return nil, err
+			return nil, huma.Error400BadRequest("bbox 无效: "+err.Error(), &huma.ErrorDetail{Location: "query.bbox", Message: err.Error(), Value: in.BBox})
 		}
-		out.Body.Items = items
-		return out, nil
-	})
+		f.BBox = &b
+	}
+	out := &VerdictsOutput{Body: VerdictsOut{Role: "public", Scope: scopeAnnounced}}
+	if role, ok := m.role(ctx); ok {
+		out.Body.Role = role
+		if role == registry.RoleBureau || role == registry.RolePlanner {
+			out.Body.Scope, f.Unannounced = scopeAll, true
+		}
+	}
+	items, err := m.store.LatestVerdicts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out.Body.Items = items
+	return out, nil
 }
 
 // parseLonLatBox reads minLon,minLat,maxLon,maxLat in degrees.

@@ -1,4 +1,4 @@
-package openapi
+package maps
 
 import (
 	"net/http"
@@ -17,12 +17,12 @@ const mediaTypeOAS30 = "application/vnd.oai.openapi+json;version=3.0"
 // items parameters from it: the page size (limit's default and maximum),
 // the filter language, and which properties may be filtered on. The rest
 // of the API is described by /openapi.json (OpenAPI 3.1).
-func (m *maps) apiDefinition(w http.ResponseWriter, r *http.Request) {
+func (m *handlers) apiDefinition(w http.ResponseWriter, r *http.Request) {
 	f, list, ok := m.collectionsRequest(w, r)
 	if !ok {
 		return
 	}
-	doc := ogcOpenAPI(baseURL(r)+"/ogc", list)
+	doc := ogcOpenAPI(m.baseURL(r)+"/ogc", list)
 	if f == "html" {
 		m.html(w, "apidef", doc)
 		return

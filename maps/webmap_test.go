@@ -1,4 +1,4 @@
-package openapi_test
+package maps_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"minerights/maps"
 	"minerights/openapi"
 	"minerights/registry"
 	"minerights/registry/registrytest"
@@ -51,7 +52,7 @@ func newVerdictFixture(t *testing.T) verdictFixture {
 	return f
 }
 
-func (f verdictFixture) verdicts(t *testing.T, query, token string) openapi.VerdictsOut {
+func (f verdictFixture) verdicts(t *testing.T, query, token string) maps.VerdictsOut {
 	t.Helper()
 	var hdr []string
 	if token != "" {
@@ -61,12 +62,12 @@ func (f verdictFixture) verdicts(t *testing.T, query, token string) openapi.Verd
 	if r.Status != 200 {
 		t.Fatalf("verdicts%s: %d %s", query, r.Status, r.Body)
 	}
-	var out openapi.VerdictsOut
-	r.json(t, &out)
+	var out maps.VerdictsOut
+	r.JSON(t, &out)
 	return out
 }
 
-func verdictIDs(out openapi.VerdictsOut) []int64 {
+func verdictIDs(out maps.VerdictsOut) []int64 {
 	ids := []int64{}
 	for _, v := range out.Items {
 		ids = append(ids, v.ParcelID)
@@ -114,19 +115,19 @@ func TestMapVerdictsByRole(t *testing.T) {
 	for _, id := range []string{"1", "3"} {
 		r := f.env.get("/ogc/collections/parcels/items/"+id+"?f=json", "Authorization", "Bearer "+f.planner)
 		item.Properties = nil
-		r.json(t, &item)
+		r.JSON(t, &item)
 		if v, ok := item.Properties["verdict"]; ok && v != nil {
 			t.Errorf("OGC item of unannounced parcel %s carries verdict %v", id, v)
 		}
 	}
 	r := f.env.get("/ogc/collections/parcels/items?f=json&filter=" + url.QueryEscape("verdict IS NOT NULL"))
 	var fc featureCollection
-	r.json(t, &fc)
+	r.JSON(t, &fc)
 	if ids := fc.ids(); len(ids) != 1 || ids[0] != "2" {
 		t.Errorf("a filter on verdict finds parcels %v, want only the announced 2", ids)
 	}
 	r = f.env.get("/ogc/collections/parcels/items/2?f=json")
-	r.json(t, &item)
+	r.JSON(t, &item)
 	if item.Properties["verdict"] == nil {
 		t.Errorf("OGC item of announced parcel 2 lacks its verdict: %v", item.Properties)
 	}
@@ -192,7 +193,7 @@ func TestWebMapConfig(t *testing.T) {
 	if r := f.env.get("/map/config.json"); r.Status != 200 || strings.TrimSpace(string(r.Body)) != `{"basemap":null}` {
 		t.Errorf("default config: %d %s", r.Status, r.Body)
 	}
-	h := mapHandlerWith(t, f.env.db, openapi.Maps{Basemap: openapi.Basemap{URL: "https://tiles.example.gov.cn/{z}/{x}/{y}.png", Attribution: "测绘院"}})
+	h := mapHandlerWith(t, f.env.db, maps.Config{Basemap: maps.Basemap{URL: "https://tiles.example.gov.cn/{z}/{x}/{y}.png", Attribution: "测绘院"}}, false)
 	var cfg struct {
 		Basemap struct {
 			Tiles       []string
@@ -200,16 +201,16 @@ func TestWebMapConfig(t *testing.T) {
 			MaxZoom     int
 		}
 	}
-	getFrom(h, "/map/config.json").json(t, &cfg)
+	getFrom(h, "/map/config.json").JSON(t, &cfg)
 	if len(cfg.Basemap.Tiles) != 1 || cfg.Basemap.Attribution != "测绘院" || cfg.Basemap.MaxZoom != 18 {
 		t.Errorf("configured base map: %+v", cfg)
 	}
 	for _, bad := range []string{"ftp://x/{z}/{x}/{y}", "https://x/{z}/{x}.png", "tiles/{z}/{x}/{y}"} {
-		if openapi.CheckBasemapURL(bad) == nil {
+		if maps.CheckBasemapURL(bad) == nil {
 			t.Errorf("CheckBasemapURL(%q) accepted it", bad)
 		}
 	}
-	if err := openapi.CheckBasemapURL("http://127.0.0.1:9/{z}/{x}/{y}.png"); err != nil {
+	if err := maps.CheckBasemapURL("http://127.0.0.1:9/{z}/{x}/{y}.png"); err != nil {
 		t.Error(err)
 	}
 }
@@ -226,10 +227,25 @@ func equalIDs(a, b []int64) bool {
 	return true
 }
 
-// mapHandlerWith is the API with the given map configuration.
-func mapHandlerWith(t *testing.T, db registrytest.DB, cfg openapi.Maps) http.Handler {
+// mapHandlerWith is the API with the map layers configured by cfg. With
+// live set their change listener runs until the test ends, so tiles and the
+// collection list are cached.
+func mapHandlerWith(t *testing.T, db registrytest.DB, cfg maps.Config, live bool) http.Handler {
 	t.Helper()
+	layers := maps.New(db.Store, nil, cfg)
+	if live {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = layers.Run(ctx)
+		}()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+		})
+	}
 	mux := http.NewServeMux()
-	openapi.New(mux, openapi.Deps{Store: db.Store, Maps: cfg})
+	openapi.New(mux, openapi.Deps{Store: db.Store, Maps: layers})
 	return mux
 }

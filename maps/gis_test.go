@@ -1,4 +1,4 @@
-package openapi_test
+package maps_test
 
 import (
 	"bytes"
@@ -156,7 +156,7 @@ func TestOGCClientMetadata(t *testing.T) {
 	var landing struct {
 		Links []struct{ Rel, Href, Type string }
 	}
-	e.get("/ogc").json(t, &landing)
+	e.get("/ogc").JSON(t, &landing)
 	desc := ""
 	for _, l := range landing.Links {
 		if l.Rel == "service-desc" {
@@ -185,7 +185,7 @@ func TestOGCClientMetadata(t *testing.T) {
 			}
 		}
 	}
-	r.json(t, &api)
+	r.JSON(t, &api)
 	if !strings.HasPrefix(api.OpenAPI, "3.0.") {
 		t.Errorf("openapi %q", api.OpenAPI)
 	}
@@ -213,7 +213,7 @@ func TestOGCClientMetadata(t *testing.T) {
 	var col struct {
 		Links []struct{ Rel, Href, Type string }
 	}
-	e.get("/ogc/collections/redlines").json(t, &col)
+	e.get("/ogc/collections/redlines").JSON(t, &col)
 	for _, l := range col.Links {
 		if l.Rel == "items" && l.Type == "application/geo+json" && strings.Contains(l.Href, "?") {
 			t.Errorf("the items link %s has a query: clients append /{featureId} to it", l.Href)
@@ -226,7 +226,7 @@ func TestOGCClientMetadata(t *testing.T) {
 		t.Errorf("a limit over the maximum: %d features", len(fc.Features))
 	}
 	var item struct{ Properties map[string]any }
-	e.get("/ogc/collections/redlines/items/redline-001").json(t, &item)
+	e.get("/ogc/collections/redlines/items/redline-001").JSON(t, &item)
 	if item.Properties["feature_id"] != "redline-001" || item.Properties["fid"] != nil {
 		t.Errorf("red line properties: %v", item.Properties)
 	}

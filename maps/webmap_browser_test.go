@@ -1,4 +1,4 @@
-package openapi_test
+package maps_test
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"minerights/openapi"
+	"minerights/maps"
 	"minerights/registry"
 	"minerights/registry/registrytest"
 )
@@ -453,7 +453,7 @@ func TestWebMapBasemapInChromium(t *testing.T) {
 	}))
 	t.Cleanup(tiles.Close)
 	db := registrytest.Seeded(t)
-	srv := httptest.NewServer(mapHandlerWith(t, db, openapi.Maps{Basemap: openapi.Basemap{URL: tiles.URL + "/{z}/{x}/{y}.png", Attribution: "测试底图"}}))
+	srv := httptest.NewServer(mapHandlerWith(t, db, maps.Config{Basemap: maps.Basemap{URL: tiles.URL + "/{z}/{x}/{y}.png", Attribution: "测试底图"}}, false))
 	t.Cleanup(srv.Close)
 	shot := filepath.Join(e2eOut(t, "basemap"), "basemap-on.png")
 	text := run(t, 5*time.Minute, node, "../web/e2e/basemap.mjs", srv.URL+"/", shot)

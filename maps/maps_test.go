@@ -1,4 +1,4 @@
-package openapi_test
+package maps_test
 
 import (
 	"bytes"
@@ -19,7 +19,8 @@ import (
 
 	"github.com/paulmach/orb/encoding/mvt"
 
-	"minerights/openapi"
+	"minerights/internal/apitest"
+	"minerights/maps"
 	"minerights/registry"
 	"minerights/registry/registrytest"
 )
@@ -39,21 +40,16 @@ func newMapEnv(t *testing.T, live bool) *mapEnv {
 }
 
 func mapHandler(t *testing.T, db registrytest.DB, live bool) http.Handler {
-	mux := http.NewServeMux()
-	cfg := openapi.Maps{}
-	if live {
-		cfg.Context = t.Context()
-	}
-	openapi.New(mux, openapi.Deps{Store: db.Store, Maps: cfg})
-	return mux
+	t.Helper()
+	return mapHandlerWith(t, db, maps.Config{}, live)
 }
 
-func (e *mapEnv) get(path string, header ...string) resp {
+func (e *mapEnv) get(path string, header ...string) apitest.Reply {
 	e.t.Helper()
 	return getFrom(e.h, path, header...)
 }
 
-func getFrom(h http.Handler, path string, header ...string) resp {
+func getFrom(h http.Handler, path string, header ...string) apitest.Reply {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -61,7 +57,7 @@ func getFrom(h http.Handler, path string, header ...string) resp {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	b, _ := io.ReadAll(rec.Result().Body)
-	return resp{Status: rec.Code, Header: rec.Header(), Body: b}
+	return apitest.Reply{Status: rec.Code, Header: rec.Header(), Body: b}
 }
 
 type featureCollection struct {
@@ -101,7 +97,7 @@ func (e *mapEnv) items(path string) featureCollection {
 		e.t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 	}
 	var fc featureCollection
-	r.json(e.t, &fc)
+	r.JSON(e.t, &fc)
 	return fc
 }
 
@@ -119,7 +115,7 @@ func firstCoordinate(t *testing.T, g json.RawMessage) [2]float64 {
 func TestOGCLandingAndCollections(t *testing.T) {
 	e := newMapEnv(t, false)
 	var landing struct{ Links []struct{ Rel, Href string } }
-	e.get("/ogc").json(t, &landing)
+	e.get("/ogc").JSON(t, &landing)
 	rels := map[string]bool{}
 	for _, l := range landing.Links {
 		rels[l.Rel] = true
@@ -130,7 +126,7 @@ func TestOGCLandingAndCollections(t *testing.T) {
 		}
 	}
 	var conf struct{ ConformsTo []string }
-	e.get("/ogc/conformance").json(t, &conf)
+	e.get("/ogc/conformance").JSON(t, &conf)
 	for _, want := range []string{"ogcapi-features-1/1.0/conf/core", "ogcapi-features-2/1.0/conf/crs", "cql2/1.0/conf/cql2-text"} {
 		if !slices.ContainsFunc(conf.ConformsTo, func(s string) bool { return strings.Contains(s, want) }) {
 			t.Errorf("conformance lacks %s", want)
@@ -143,7 +139,7 @@ func TestOGCLandingAndCollections(t *testing.T) {
 			StorageCRS string   `json:"storageCrs"`
 		}
 	}
-	e.get("/ogc/collections").json(t, &cols)
+	e.get("/ogc/collections").JSON(t, &cols)
 	var ids []string
 	for _, c := range cols.Collections {
 		ids = append(ids, c.ID)
@@ -165,7 +161,7 @@ func TestOGCLandingAndCollections(t *testing.T) {
 	var q struct {
 		Properties map[string]struct{ Type string }
 	}
-	e.get("/ogc/collections/parcels/queryables").json(t, &q)
+	e.get("/ogc/collections/parcels/queryables").JSON(t, &q)
 	if q.Properties["starting_price_yuan"].Type != "integer" || q.Properties["status"].Type != "string" || q.Properties["verdict"].Type != "string" {
 		t.Errorf("queryables: %+v", q.Properties)
 	}
@@ -245,7 +241,7 @@ func TestOGCItemsQueries(t *testing.T) {
 			t.Errorf("Content-Crs %q", r.Header.Get("Content-Crs"))
 		}
 		var fc featureCollection
-		r.json(t, &fc)
+		r.JSON(t, &fc)
 		if latlon := firstCoordinate(t, fc.Features[0].Geometry); latlon != [2]float64{lonlat[1], lonlat[0]} {
 			t.Errorf("EPSG:4490 gives %v for CRS84 %v: want latitude first", latlon, lonlat)
 		}
@@ -270,7 +266,7 @@ func TestOGCItemsQueries(t *testing.T) {
 			Props map[string]any `json:"properties"`
 			Links []struct{ Rel string }
 		}
-		r.json(t, &f)
+		r.JSON(t, &f)
 		if r.Status != 200 || f.ID != 2 || f.Props["gazette_no"] != float64(2) || len(f.Links) == 0 {
 			t.Fatalf("item 2: %d %s", r.Status, r.Body)
 		}
@@ -325,7 +321,7 @@ func TestOGCBadInput(t *testing.T) {
 				Detail string
 				Errors []struct{ Location, Message string }
 			}
-			r.json(t, &p)
+			r.JSON(t, &p)
 			if len(p.Errors) != 1 || p.Errors[0].Location != tc.loc || !strings.Contains(p.Detail, tc.reason) {
 				t.Fatalf("GET %s: %s, want location %s and %q", tc.path, r.Body, tc.loc, tc.reason)
 			}
@@ -413,7 +409,7 @@ func TestTiles(t *testing.T) {
 			Fields map[string]string
 		} `json:"vector_layers"`
 	}
-	e.get("/tiles/parcels.json").json(t, &tj)
+	e.get("/tiles/parcels.json").JSON(t, &tj)
 	if tj.TileJSON != "3.0.0" || !strings.HasSuffix(tj.Tiles[0], "/tiles/parcels/{z}/{x}/{y}.mvt") || tj.VectorLayers[0].Fields["status"] == "" || tj.Bounds[0] < 113 {
 		t.Errorf("TileJSON: %+v", tj)
 	}
