@@ -12,7 +12,12 @@
 # Environment: BENCH_SECONDS (bidding per row, 20), BENCH_DIR
 # (.data-bench-room), BENCH_PORT (socket port of the bench cluster, 5442),
 # BENCH_ROWS (watchers per row, "0 1000 10000 1000s"; a trailing s signs
-# every stream in with a bidder's token), BENCH_RATES ("100 closed").
+# every stream in with a bidder's token), BENCH_RATES ("100 closed"),
+# BENCH_BIN (directory of prebuilt minerights, bidload and roomload to
+# measure instead of building this tree's into bin/: an older build, for a
+# before/after table in one sitting), BENCH_PROFILE=1 (perf record of both
+# serve processes and the watcher during each row's bidding, into
+# BENCH_DIR/perf-<rate>-<row>-<process>.data; `perf report -i FILE`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/bench.sh
@@ -25,9 +30,12 @@ RATES=${BENCH_RATES:-"100 closed"}
 # 10,000 streams are 10,000 sockets in the watcher and 5,000 in each server.
 ulimit -n "$(ulimit -Hn)"
 command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-go build -o bin/minerights ./cmd/minerights
-go build -o bin/bidload ./cmd/bidload
-go build -o bin/roomload ./cmd/roomload
+BIN=${BENCH_BIN:-bin}
+if [ -z "${BENCH_BIN:-}" ]; then
+	go build -o bin/minerights ./cmd/minerights
+	go build -o bin/bidload ./cmd/bidload
+	go build -o bin/roomload ./cmd/roomload
+fi
 mkdir -p "$DIR"
 
 pids=()
@@ -40,7 +48,7 @@ stop_servers() {
 cleanup() {
 	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
 	stop_servers
-	./bin/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null 2>&1 || true
+	"$BIN"/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -61,17 +69,17 @@ rules="$DIR/bench-rules.yaml"
 bench_rules "$rules" 30m
 
 db=minerights_room
-url=$(./bin/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
+url=$("$BIN"/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
 if [ "$(psql -qAt "$url" -c "SHOW shared_preload_libraries")" != "pg_stat_statements" ]; then
 	psql -q "$url" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-	./bin/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null
-	url=$(./bin/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
+	"$BIN"/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null
+	url=$("$BIN"/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
 fi
 psql -q "$url" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" 2>/dev/null
 psql -q "$url" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 export DATABASE_URL="$url"
-./bin/minerights migrate >/dev/null 2>&1
-./bin/minerights seed >/dev/null 2>&1
+"$BIN"/minerights migrate >/dev/null 2>&1
+"$BIN"/minerights seed >/dev/null 2>&1
 
 urls=""
 start_servers() {
@@ -81,7 +89,7 @@ start_servers() {
 		while :; do
 			port=$(free_port)
 			env ${SERVE_ENV:-} DATABASE_URL="$(pooled_url "$url")" MINERIGHTS_RULES="$rules" MINERIGHTS_LOG_LEVEL=warn \
-				./bin/minerights serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
+				"$BIN"/minerights serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
 				--streams-per-address 20000 --streams-max 20000 >>"$DIR/serve-$i.log" 2>&1 &
 			pid=$!
 			wait_healthy "$port"
@@ -113,7 +121,7 @@ pg_pids() { pgrep -P "$(head -1 "$DIR/pgdata/postmaster.pid")" | tr '\n' ' '; }
 
 start_servers
 echo "bench-room: setting up the hot sale" >&2
-./bin/bidload setup -rules "$rules" -sales 1 -bidders 64 -out "$DIR/plan.json"
+"$BIN"/bidload setup -rules "$rules" -sales 1 -bidders 64 -out "$DIR/plan.json"
 sale=$(q "SELECT max(id) FROM sale WHERE rules_name = 'bench'")
 
 results="$DIR/room-results.txt"
@@ -129,7 +137,7 @@ for rate in $RATES; do
 		wres="-"
 		if [ "$n" -gt 0 ]; then
 			: >"$DIR/watch.out"
-			./bin/roomload -urls "$urls" -plan "$DIR/plan.json" -n "$n" $signed -label "watchers" >"$DIR/watch.out" 2>>"$DIR/watch.err" &
+			"$BIN"/roomload -urls "$urls" -plan "$DIR/plan.json" -n "$n" $signed -label "watchers" >"$DIR/watch.out" 2>>"$DIR/watch.err" &
 			watcher=$!
 			until grep -q '^ready' "$DIR/watch.out"; do
 				kill -0 "$watcher" 2>/dev/null || { echo "bench-room: roomload failed" >&2; cat "$DIR/watch.err" >&2; exit 1; }
@@ -143,8 +151,18 @@ for rate in $RATES; do
 		pgp=$(pg_pids)
 		c_srv0=$(cpu_s "${pids[@]}"); c_pg0=$(cpu_s $pgp); c_w0=$(cpu_s ${watcher:-})
 		rflag=""; [ "$rate" != closed ] && rflag="-rate $rate"
-		bids=$(./bin/bidload run -urls "$urls" -plan "$DIR/plan.json" -d "${SECS}s" -c 64 $rflag \
+		perfs=()
+		if [ -n "${BENCH_PROFILE:-}" ]; then
+			i=0
+			for p in "${pids[@]}" ${watcher:-}; do
+				i=$((i + 1))
+				perf record -q -F 499 -g -p "$p" -o "$DIR/perf-$rate-$row-$i.data" -- sleep "$SECS" >/dev/null 2>&1 &
+				perfs+=($!)
+			done
+		fi
+		bids=$("$BIN"/bidload run -urls "$urls" -plan "$DIR/plan.json" -d "${SECS}s" -c 64 $rflag \
 			-out "$DIR/receipts.jsonl" -label "bids")
+		for p in "${perfs[@]}"; do wait "$p" || true; done
 		c_srv1=$(cpu_s "${pids[@]}"); c_pg1=$(cpu_s $pgp); c_w1=$(cpu_s ${watcher:-})
 		seq1=$(q "SELECT audit_seq FROM sale WHERE id = $sale")
 		read -r allq readq < <(q "SELECT coalesce(sum(calls), 0), coalesce(sum(calls) FILTER (WHERE query ILIKE '%FROM audit_event%' AND query NOT ILIKE 'INSERT%'), 0)
