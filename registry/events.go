@@ -99,9 +99,16 @@ type EventsStats struct {
 // nil when the entry is not shown to this view at all. p is the phase of the
 // sale when the entry is encoded, never earlier than the entry's own: the
 // bytes of an entry encoded while bids were sealed stay sealed.
+//
+// Class, if set, sorts a room's views by how they read one entry: views
+// whose Class of an entry is equal are handed the bytes encoded for the
+// first of them, so an entry is encoded once per class rather than once
+// per view (every bidder but the one a bid names reads it as the public
+// does). Class must be cheaper than Encode and equal only where Encode is.
 type View struct {
 	Key    string
 	Encode func(AuditEntry, auction.Phase) []byte
+	Class  func(AuditEntry, auction.Phase) string
 }
 
 // ErrLagged ends a subscription that fell too far behind; it may resume
@@ -204,7 +211,7 @@ func (ev *Events) Subscribe(sale, after int64, v View, onCut func()) (*Subscript
 	if vc := r.views[v.Key]; vc != nil {
 		vc.n++
 	} else {
-		r.views[v.Key] = &viewCount{n: 1, encode: v.Encode}
+		r.views[v.Key] = &viewCount{n: 1, encode: v.Encode, class: v.Class}
 	}
 	r.mu.Unlock()
 	ev.subscribers.Add(1)
@@ -329,6 +336,10 @@ func (s *Subscription) Next(ctx context.Context, dst [][]byte, max int) ([][]byt
 	r.mu.Unlock()
 	return dst, ch, nil
 }
+
+// Pos returns the seq of the last entry handed out (or skipped as not
+// shown to the view): the next Next starts after it.
+func (s *Subscription) Pos() int64 { return s.pos.Load() }
 
 // Close ends the subscription.
 func (s *Subscription) Close() {

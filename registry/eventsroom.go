@@ -42,6 +42,7 @@ type ringEntry struct {
 type viewCount struct {
 	n      int
 	encode func(AuditEntry, auction.Phase) []byte
+	class  func(AuditEntry, auction.Phase) string
 }
 
 func (r *room) at(seq int64) *ringEntry { return r.ring[seq%int64(len(r.ring))] }
@@ -140,9 +141,9 @@ func (r *room) read(ctx context.Context) error {
 	for {
 		r.mu.Lock()
 		ready, after, phase := r.ready, r.last, r.phase
-		views := make(map[string]func(AuditEntry, auction.Phase) []byte, len(r.views))
+		views := make(map[string]viewCount, len(r.views))
 		for k, vc := range r.views {
-			views[k] = vc.encode
+			views[k] = *vc
 		}
 		r.mu.Unlock()
 		var es []AuditEntry
@@ -164,6 +165,7 @@ func (r *room) read(ctx context.Context) error {
 		}
 		r.ev.entries.Add(int64(len(es)))
 		add := make([]*ringEntry, 0, len(es))
+		encodes := int64(0)
 		opened := int64(0) // the entry whose phase differs from the one before it
 		for _, e := range es {
 			if next := phase.Next(e.Kind, e.Data); next != phase {
@@ -171,16 +173,11 @@ func (r *room) read(ctx context.Context) error {
 			}
 			re := &ringEntry{entry: e, frames: make(map[string][]byte, len(views))}
 			if ready { // the first read's backlog is encoded when asked for
-				var distinct [][]byte
-				for k, enc := range views {
-					re.frames[k] = intern(&distinct, enc(e, phase))
-				}
+				encodes += encodeViews(re, views, phase)
 			}
 			add = append(add, re)
 		}
-		if ready {
-			r.ev.encodes.Add(int64(len(es) * len(views)))
-		}
+		r.ev.encodes.Add(encodes)
 		var cut []func()
 		r.mu.Lock()
 		if !r.ready && len(add) > 0 {
@@ -231,6 +228,33 @@ func (r *room) read(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// encodeViews encodes re's entry for each of views in phase p, once per
+// class of views that read it alike, and returns how many encodings it took.
+func encodeViews(re *ringEntry, views map[string]viewCount, p auction.Phase) int64 {
+	var distinct [][]byte
+	var byClass map[string][]byte
+	n := int64(0)
+	for k, vc := range views {
+		if vc.class == nil {
+			re.frames[k] = intern(&distinct, vc.encode(re.entry, p))
+			n++
+			continue
+		}
+		c := vc.class(re.entry, p)
+		b, ok := byClass[c]
+		if !ok {
+			b = intern(&distinct, vc.encode(re.entry, p))
+			n++
+			if byClass == nil {
+				byClass = make(map[string][]byte, 4)
+			}
+			byClass[c] = b
+		}
+		re.frames[k] = b
+	}
+	return n
 }
 
 // intern returns b, or an equal slice already in distinct, so that views

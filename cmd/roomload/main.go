@@ -296,7 +296,7 @@ func eventAt(data []byte) (time.Time, bool) {
 
 // read parses Server-Sent Events from r until it ends, calling f for each.
 func read(r io.Reader, f func(id int64, kind string, data []byte)) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 8<<10)
 	var id int64
 	var kind string
 	var data []byte
