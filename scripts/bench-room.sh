@@ -13,11 +13,12 @@
 # (.data-bench-room), BENCH_PORT (socket port of the bench cluster, 5442),
 # BENCH_ROWS (watchers per row, "0 1000 10000 1000s"; a trailing s signs
 # every stream in with a bidder's token), BENCH_RATES ("100 closed"),
-# BENCH_BIN (directory of prebuilt minerights, bidload and roomload to
-# measure instead of building this tree's into bin/: an older build, for a
-# before/after table in one sitting), BENCH_PROFILE=1 (perf record of both
-# serve processes and the watcher during each row's bidding, into
-# BENCH_DIR/perf-<rate>-<row>-<process>.data; `perf report -i FILE`).
+# BENCH_CODES (the server builds to compare, "label=path/to/minerights"
+# separated by spaces; default "now=bin/minerights", this tree's: each row
+# runs once per build, one after the other, so that a before/after table
+# comes from one sitting under the same load), BENCH_PROFILE=1 (perf record
+# of both serve processes and the watcher during each row's bidding, into
+# BENCH_DIR/perf-<code>-<rate>-<row>-<process>.data; `perf report -i FILE`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/bench.sh
@@ -30,12 +31,11 @@ RATES=${BENCH_RATES:-"100 closed"}
 # 10,000 streams are 10,000 sockets in the watcher and 5,000 in each server.
 ulimit -n "$(ulimit -Hn)"
 command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-BIN=${BENCH_BIN:-bin}
-if [ -z "${BENCH_BIN:-}" ]; then
-	go build -o bin/minerights ./cmd/minerights
-	go build -o bin/bidload ./cmd/bidload
-	go build -o bin/roomload ./cmd/roomload
-fi
+go build -o bin/minerights ./cmd/minerights
+go build -o bin/bidload ./cmd/bidload
+go build -o bin/roomload ./cmd/roomload
+CODES=${BENCH_CODES:-"now=bin/minerights"}
+SERVE=bin/minerights
 mkdir -p "$DIR"
 
 pids=()
@@ -48,7 +48,7 @@ stop_servers() {
 cleanup() {
 	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
 	stop_servers
-	"$BIN"/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null 2>&1 || true
+	./bin/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -69,17 +69,17 @@ rules="$DIR/bench-rules.yaml"
 bench_rules "$rules" 30m
 
 db=minerights_room
-url=$("$BIN"/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
+url=$(./bin/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
 if [ "$(psql -qAt "$url" -c "SHOW shared_preload_libraries")" != "pg_stat_statements" ]; then
 	psql -q "$url" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-	"$BIN"/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null
-	url=$("$BIN"/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
+	./bin/minerights localdb stop --dir "$DIR" --port "$PGPORT_BENCH" >/dev/null
+	url=$(./bin/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
 fi
 psql -q "$url" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" 2>/dev/null
 psql -q "$url" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 export DATABASE_URL="$url"
-"$BIN"/minerights migrate >/dev/null 2>&1
-"$BIN"/minerights seed >/dev/null 2>&1
+./bin/minerights migrate >/dev/null 2>&1
+./bin/minerights seed >/dev/null 2>&1
 
 urls=""
 start_servers() {
@@ -89,7 +89,7 @@ start_servers() {
 		while :; do
 			port=$(free_port)
 			env ${SERVE_ENV:-} DATABASE_URL="$(pooled_url "$url")" MINERIGHTS_RULES="$rules" MINERIGHTS_LOG_LEVEL=warn \
-				"$BIN"/minerights serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
+				"$SERVE" serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
 				--streams-per-address 20000 --streams-max 20000 >>"$DIR/serve-$i.log" 2>&1 &
 			pid=$!
 			wait_healthy "$port"
@@ -121,13 +121,16 @@ pg_pids() { pgrep -P "$(head -1 "$DIR/pgdata/postmaster.pid")" | tr '\n' ' '; }
 
 start_servers
 echo "bench-room: setting up the hot sale" >&2
-"$BIN"/bidload setup -rules "$rules" -sales 1 -bidders 64 -out "$DIR/plan.json"
+./bin/bidload setup -rules "$rules" -sales 1 -bidders 64 -out "$DIR/plan.json"
 sale=$(q "SELECT max(id) FROM sale WHERE rules_name = 'bench'")
 
 results="$DIR/room-results.txt"
 : >"$results"
 for rate in $RATES; do
 	for row in $ROWS; do
+	for code in $CODES; do
+		SERVE=${code#*=}
+		code=${code%%=*}
 		n=${row%s}
 		signed=""; who="anonymous"
 		if [ "$row" != "$n" ]; then signed="-signed"; who="signed-in"; fi
@@ -137,7 +140,7 @@ for rate in $RATES; do
 		wres="-"
 		if [ "$n" -gt 0 ]; then
 			: >"$DIR/watch.out"
-			"$BIN"/roomload -urls "$urls" -plan "$DIR/plan.json" -n "$n" $signed -label "watchers" >"$DIR/watch.out" 2>>"$DIR/watch.err" &
+			./bin/roomload -urls "$urls" -plan "$DIR/plan.json" -n "$n" $signed -label "watchers" >"$DIR/watch.out" 2>>"$DIR/watch.err" &
 			watcher=$!
 			until grep -q '^ready' "$DIR/watch.out"; do
 				kill -0 "$watcher" 2>/dev/null || { echo "bench-room: roomload failed" >&2; cat "$DIR/watch.err" >&2; exit 1; }
@@ -156,11 +159,11 @@ for rate in $RATES; do
 			i=0
 			for p in "${pids[@]}" ${watcher:-}; do
 				i=$((i + 1))
-				perf record -q -F 499 -g -p "$p" -o "$DIR/perf-$rate-$row-$i.data" -- sleep "$SECS" >/dev/null 2>&1 &
+				perf record -q -F 499 -g -p "$p" -o "$DIR/perf-$code-$rate-$row-$i.data" -- sleep "$SECS" >/dev/null 2>&1 &
 				perfs+=($!)
 			done
 		fi
-		bids=$("$BIN"/bidload run -urls "$urls" -plan "$DIR/plan.json" -d "${SECS}s" -c 64 $rflag \
+		bids=$(./bin/bidload run -urls "$urls" -plan "$DIR/plan.json" -d "${SECS}s" -c 64 $rflag \
 			-out "$DIR/receipts.jsonl" -label "bids")
 		for p in "${perfs[@]}"; do wait "$p" || true; done
 		c_srv1=$(cpu_s "${pids[@]}"); c_pg1=$(cpu_s $pgp); c_w1=$(cpu_s ${watcher:-})
@@ -177,14 +180,15 @@ for rate in $RATES; do
 		evs=$((seq1 - seq0))
 		per1k="-"
 		[ "$n" -gt 0 ] && per1k=$(awk -v a="$rss0" -v b="$rss2" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / 1024 / (n / 1000)}')
-		line=$(printf 'rate=%s\twatchers=%s\t%s\t%s\t%s\tevents=%d\tcpu_s_serve=%s\tcpu_s_postgres=%s\tcpu_s_watcher=%s\tload=%s\tqueries_per_event=%s\tstream_reads_per_event=%s\trss_before_mb=%.0f\trss_connected_mb=%.0f\trss_after_mb=%.0f\trss_mb_per_1000=%s' \
-			"$rate" "$n" "$who" "$bids" "$wres" "$evs" \
+		line=$(printf 'code=%s\trate=%s\twatchers=%s\t%s\t%s\t%s\tevents=%d\tcpu_s_serve=%s\tcpu_s_postgres=%s\tcpu_s_watcher=%s\tload=%s\tqueries_per_event=%s\tstream_reads_per_event=%s\trss_before_mb=%.0f\trss_connected_mb=%.0f\trss_after_mb=%.0f\trss_mb_per_1000=%s' \
+			"$code" "$rate" "$n" "$who" "$bids" "$wres" "$evs" \
 			"$(awk -v a="$c_srv0" -v b="$c_srv1" 'BEGIN {printf "%.1f", b - a}')" "$(awk -v a="$c_pg0" -v b="$c_pg1" 'BEGIN {printf "%.1f", b - a}')" \
 			"$(awk -v a="$c_w0" -v b="$c_w1" 'BEGIN {printf "%.1f", b - a}')" "$(cut -d' ' -f1 /proc/loadavg)" \
 			"$(awk -v a="$allq" -v e="$evs" 'BEGIN {printf "%.2f", e ? a / e : 0}')" \
 			"$(awk -v a="$readq" -v e="$evs" 'BEGIN {printf "%.3f", e ? a / e : 0}')" \
 			"$((rss0 / 1024))" "$((rss1 / 1024))" "$((rss2 / 1024))" "$per1k")
 		echo "$line" | tee -a "$results"
+	done
 	done
 done
 echo "bench-room: results in $results"
