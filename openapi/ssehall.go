@@ -63,7 +63,7 @@ type hallStream struct {
 	raw  syscall.RawConn // nil: conn.Write with a deadline
 	sub  *registry.Subscription
 	key  string
-	h    *hall
+	h    atomic.Pointer[hall] // set on joining; read by leave from other goroutines
 
 	// pending is what the socket did not take of the last batch; only the
 	// hall's goroutine touches it and lastWrite.
@@ -164,7 +164,7 @@ func (hs *halls) join(sale int64, c *hallStream) bool {
 		hs.bySale[sale] = h
 		go h.run()
 	}
-	c.h = h
+	c.h.Store(h)
 	h.mu.Lock()
 	h.subs = append(h.subs, c)
 	h.mu.Unlock()
@@ -183,7 +183,7 @@ func (h *hall) wake() {
 // off) and wakes its hall to drop it.
 func (c *hallStream) leave() {
 	c.gone.Store(true)
-	if h := c.h; h != nil {
+	if h := c.h.Load(); h != nil {
 		h.wake()
 	}
 }
@@ -241,6 +241,7 @@ func (h *hall) run() {
 			return
 		}
 		clear(shared)
+		wait = nil // a channel from an earlier pass may be closed by now
 		more, pending, dropped := false, false, false
 		now := time.Now()
 		for _, c := range subs {
