@@ -117,8 +117,20 @@ func (sv streamView) frame(e registry.AuditEntry, p auction.Phase) []byte {
 	return fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, b)
 }
 
+// class names what the bytes of e depend on for this view: auction.Visible
+// shows an entry by the level its reader sees it at and nothing else, so
+// views that see e at the same level are handed the same bytes (a bid reads
+// the same to the public and every bidder but the one it names).
+func (sv streamView) class(e registry.AuditEntry, p auction.Phase) string {
+	r, ok := auction.RuleOf(e.Kind)
+	if !ok { // shown whole to the bureau, to nobody else
+		return "norule:" + sv.role
+	}
+	return r.Level(e.Data, sv.reader(), p).String()
+}
+
 func (sv streamView) registryView() registry.View {
-	return registry.View{Key: sv.key(), Encode: sv.frame}
+	return registry.View{Key: sv.key(), Encode: sv.frame, Class: sv.class}
 }
 
 // eventsIn is the input of the event stream; Resolve records the client's
@@ -144,6 +156,9 @@ func (s *server) registerEvents(api huma.API) {
 		// The fan-out reads the store's audit tail itself: built here only
 		// on the registry's own store (Transfer.Events otherwise).
 		s.xfer.events = registry.NewEvents(st, s.xfer.hub, registry.EventsConfig{Log: s.log})
+	}
+	if s.xfer.streams.halls == nil {
+		s.xfer.streams.halls = newHalls(s.xfer.events, s.life.Done(), s.log, s.xfer.streams.writeTimeout)
 	}
 	if s.met != nil {
 		for _, c := range s.xfer.streams.collectors(s.xfer.events) {
@@ -190,9 +205,14 @@ func (s *server) registerEvents(api huma.API) {
 			snapshot = fmt.Appendf(nil, "id: %d\nevent: snapshot\ndata: %s\n\n", sl.AuditSeq, b)
 		}
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
-			defer release()
 			snap := snapshot
 			snapshot = nil // not held for the life of the stream
+			// Its sale's hall serves the stream from here when the
+			// connection can be taken over; else this handler does.
+			if s.xfer.streams.halls.takeOver(responseWriterOf(hctx.BodyWriter()), in.ID, after, sv, snap, release) {
+				return
+			}
+			defer release()
 			s.stream(hctx, in.ID, after, sv, snap)
 		}}, nil
 	})

@@ -48,6 +48,9 @@ type streams struct {
 	// for a slot, a stream is parked, not queued.
 	slots chan struct{}
 
+	// halls serve the streams whose connection they take over.
+	halls *halls
+
 	gauge   prometheus.GaugeFunc
 	refused *prometheus.CounterVec
 }

@@ -12,7 +12,13 @@
 # Environment: BENCH_SECONDS (bidding per row, 20), BENCH_DIR
 # (.data-bench-room), BENCH_PORT (socket port of the bench cluster, 5442),
 # BENCH_ROWS (watchers per row, "0 1000 10000 1000s"; a trailing s signs
-# every stream in with a bidder's token), BENCH_RATES ("100 closed").
+# every stream in with a bidder's token), BENCH_RATES ("100 closed"),
+# BENCH_CODES (the server builds to compare, "label=path/to/minerights"
+# separated by spaces; default "now=bin/minerights", this tree's: each row
+# runs once per build, one after the other, so that a before/after table
+# comes from one sitting under the same load), BENCH_PROFILE=1 (perf record
+# of both serve processes and the watcher during each row's bidding, into
+# BENCH_DIR/perf-<code>-<rate>-<row>-<process>.data; `perf report -i FILE`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/bench.sh
@@ -28,6 +34,8 @@ command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | so
 go build -o bin/minerights ./cmd/minerights
 go build -o bin/bidload ./cmd/bidload
 go build -o bin/roomload ./cmd/roomload
+CODES=${BENCH_CODES:-"now=bin/minerights"}
+SERVE=bin/minerights
 mkdir -p "$DIR"
 
 pids=()
@@ -81,7 +89,7 @@ start_servers() {
 		while :; do
 			port=$(free_port)
 			env ${SERVE_ENV:-} DATABASE_URL="$(pooled_url "$url")" MINERIGHTS_RULES="$rules" MINERIGHTS_LOG_LEVEL=warn \
-				./bin/minerights serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
+				"$SERVE" serve --addr 127.0.0.1:"$port" --bid-rate 1000 --bid-burst 1000 \
 				--streams-per-address 20000 --streams-max 20000 >>"$DIR/serve-$i.log" 2>&1 &
 			pid=$!
 			wait_healthy "$port"
@@ -120,6 +128,9 @@ results="$DIR/room-results.txt"
 : >"$results"
 for rate in $RATES; do
 	for row in $ROWS; do
+	for code in $CODES; do
+		SERVE=${code#*=}
+		code=${code%%=*}
 		n=${row%s}
 		signed=""; who="anonymous"
 		if [ "$row" != "$n" ]; then signed="-signed"; who="signed-in"; fi
@@ -143,8 +154,18 @@ for rate in $RATES; do
 		pgp=$(pg_pids)
 		c_srv0=$(cpu_s "${pids[@]}"); c_pg0=$(cpu_s $pgp); c_w0=$(cpu_s ${watcher:-})
 		rflag=""; [ "$rate" != closed ] && rflag="-rate $rate"
+		perfs=()
+		if [ -n "${BENCH_PROFILE:-}" ]; then
+			i=0
+			for p in "${pids[@]}" ${watcher:-}; do
+				i=$((i + 1))
+				perf record -q -F 499 -g -p "$p" -o "$DIR/perf-$code-$rate-$row-$i.data" -- sleep "$SECS" >/dev/null 2>&1 &
+				perfs+=($!)
+			done
+		fi
 		bids=$(./bin/bidload run -urls "$urls" -plan "$DIR/plan.json" -d "${SECS}s" -c 64 $rflag \
 			-out "$DIR/receipts.jsonl" -label "bids")
+		for p in "${perfs[@]}"; do wait "$p" || true; done
 		c_srv1=$(cpu_s "${pids[@]}"); c_pg1=$(cpu_s $pgp); c_w1=$(cpu_s ${watcher:-})
 		seq1=$(q "SELECT audit_seq FROM sale WHERE id = $sale")
 		read -r allq readq < <(q "SELECT coalesce(sum(calls), 0), coalesce(sum(calls) FILTER (WHERE query ILIKE '%FROM audit_event%' AND query NOT ILIKE 'INSERT%'), 0)
@@ -159,14 +180,15 @@ for rate in $RATES; do
 		evs=$((seq1 - seq0))
 		per1k="-"
 		[ "$n" -gt 0 ] && per1k=$(awk -v a="$rss0" -v b="$rss2" -v n="$n" 'BEGIN {printf "%.1f", (b - a) / 1024 / (n / 1000)}')
-		line=$(printf 'rate=%s\twatchers=%s\t%s\t%s\t%s\tevents=%d\tcpu_s_serve=%s\tcpu_s_postgres=%s\tcpu_s_watcher=%s\tload=%s\tqueries_per_event=%s\tstream_reads_per_event=%s\trss_before_mb=%.0f\trss_connected_mb=%.0f\trss_after_mb=%.0f\trss_mb_per_1000=%s' \
-			"$rate" "$n" "$who" "$bids" "$wres" "$evs" \
+		line=$(printf 'code=%s\trate=%s\twatchers=%s\t%s\t%s\t%s\tevents=%d\tcpu_s_serve=%s\tcpu_s_postgres=%s\tcpu_s_watcher=%s\tload=%s\tqueries_per_event=%s\tstream_reads_per_event=%s\trss_before_mb=%.0f\trss_connected_mb=%.0f\trss_after_mb=%.0f\trss_mb_per_1000=%s' \
+			"$code" "$rate" "$n" "$who" "$bids" "$wres" "$evs" \
 			"$(awk -v a="$c_srv0" -v b="$c_srv1" 'BEGIN {printf "%.1f", b - a}')" "$(awk -v a="$c_pg0" -v b="$c_pg1" 'BEGIN {printf "%.1f", b - a}')" \
 			"$(awk -v a="$c_w0" -v b="$c_w1" 'BEGIN {printf "%.1f", b - a}')" "$(cut -d' ' -f1 /proc/loadavg)" \
 			"$(awk -v a="$allq" -v e="$evs" 'BEGIN {printf "%.2f", e ? a / e : 0}')" \
 			"$(awk -v a="$readq" -v e="$evs" 'BEGIN {printf "%.3f", e ? a / e : 0}')" \
 			"$((rss0 / 1024))" "$((rss1 / 1024))" "$((rss2 / 1024))" "$per1k")
 		echo "$line" | tee -a "$results"
+	done
 	done
 done
 echo "bench-room: results in $results"

@@ -14,11 +14,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -132,6 +130,7 @@ func run() error {
 	defer cancelStreams()
 
 	hist := newHistogram()
+	ats := &atCache{}
 	var events, reconnects, refused atomic.Int64
 	var measuring atomic.Bool
 	var ready sync.WaitGroup
@@ -180,9 +179,8 @@ func run() error {
 					time.Sleep(time.Second)
 					continue
 				}
-				read(res.Body, func(id int64, kind string, data []byte) {
-					now := time.Now()
-					if kind == "snapshot" {
+				read(res.Body, func(id int64, kind, data []byte, now time.Time) {
+					if string(kind) == "snapshot" {
 						if !st.started {
 							st.started = true
 							atomic.StoreInt64(&st.last, id)
@@ -209,13 +207,13 @@ func run() error {
 							break
 						}
 					}
-					if kind == "bid-accepted" && measuring.Load() {
+					if string(kind) == "bid-accepted" && measuring.Load() {
 						// The event's "at" is the bid's database time; it
-						// is cut out rather than decoded, so that the
-						// watcher's own parsing stays small beside the
-						// servers'.
-						if at, ok := eventAt(data); ok {
-							hist.add(now.Sub(at))
+						// is cut out rather than decoded, once per event
+						// for all the streams, so that the watcher's own
+						// parsing stays small beside the servers'.
+						if at, ok := ats.get(id, data); ok {
+							hist.add(now.Sub(time.Unix(0, at)))
 							events.Add(1)
 						}
 					}
@@ -294,40 +292,86 @@ func eventAt(data []byte) (time.Time, bool) {
 	return t, err == nil
 }
 
-// read parses Server-Sent Events from r until it ends, calling f for each.
-func read(r io.Reader, f func(id int64, kind string, data []byte)) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var id int64
-	var kind string
-	var data []byte
+// atCache holds the bid times of the latest events by id, so that each is
+// parsed once, not once per stream: a seqlock per slot (the id is stored
+// last and checked again after the time is read).
+type atCache struct {
+	seq [4096]atomic.Int64
+	at  [4096]atomic.Int64
+}
+
+func (c *atCache) get(id int64, data []byte) (int64, bool) {
+	i := id & (int64(len(c.seq)) - 1)
+	if c.seq[i].Load() == id {
+		if at := c.at[i].Load(); c.seq[i].Load() == id {
+			return at, true
+		}
+	}
+	t, ok := eventAt(data)
+	if !ok {
+		return 0, false
+	}
+	c.seq[i].Store(-1)
+	c.at[i].Store(t.UnixNano())
+	c.seq[i].Store(id)
+	return t.UnixNano(), true
+}
+
+// read parses Server-Sent Events from r until it ends, calling f for each
+// with the time of the read that completed it (one clock reading per read,
+// not per event: the events of one read arrived together). kind and data
+// are only valid during the call.
+func read(r io.Reader, f func(id int64, kind, data []byte, now time.Time)) {
+	buf := make([]byte, 8<<10)
+	off := 0
 	for {
-		line, err := br.ReadSlice('\n')
+		if off == len(buf) { // an event larger than the buffer
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+		n, err := r.Read(buf[off:])
+		if n > 0 {
+			off += n
+			used := parse(buf[:off], time.Now(), f)
+			off = copy(buf, buf[used:off])
+		}
 		if err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				// A line longer than the buffer: not an event this bench
-				// times; skip the rest of it.
-				for errors.Is(err, bufio.ErrBufferFull) {
-					_, err = br.ReadSlice('\n')
-				}
-				if err == nil {
-					continue
-				}
-			}
 			return
 		}
-		line = bytes.TrimRight(line, "\r\n")
-		switch {
-		case len(line) == 0:
-			if kind != "" {
-				f(id, kind, data)
+	}
+}
+
+// parse calls f for each complete event in b and returns how many bytes
+// they take.
+func parse(b []byte, now time.Time, f func(id int64, kind, data []byte, now time.Time)) int {
+	used := 0
+	for {
+		end := bytes.Index(b[used:], []byte("\n\n"))
+		if end < 0 {
+			return used
+		}
+		block := b[used : used+end+1]
+		used += end + 2
+		var id int64
+		var kind, data []byte
+		for len(block) > 0 {
+			line := block
+			if j := bytes.IndexByte(block, '\n'); j >= 0 {
+				line, block = block[:j], block[j+1:]
+			} else {
+				block = nil
 			}
-			kind, data = "", data[:0]
-		case bytes.HasPrefix(line, []byte("id: ")):
-			id, _ = strconv.ParseInt(string(line[4:]), 10, 64)
-		case bytes.HasPrefix(line, []byte("event: ")):
-			kind = string(line[7:])
-		case bytes.HasPrefix(line, []byte("data: ")):
-			data = append(data[:0], line[6:]...)
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			switch {
+			case bytes.HasPrefix(line, []byte("id: ")):
+				id, _ = strconv.ParseInt(string(line[4:]), 10, 64)
+			case bytes.HasPrefix(line, []byte("event: ")):
+				kind = line[7:]
+			case bytes.HasPrefix(line, []byte("data: ")):
+				data = line[6:]
+			}
+		}
+		if len(kind) > 0 {
+			f(id, kind, data, now)
 		}
 	}
 }
