@@ -663,6 +663,13 @@ func (p *pages) deskLetter(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
 		return
 	}
+	p.printLetter(w, r, me, id, fmt.Sprintf("/desk/sales/%d", id))
+}
+
+// printLetter renders the confirmation letter for whoever the API shows it
+// to (the bureau, the winner), the same document on the desk and for the
+// bidder, naming the configured authority; back is where its link returns.
+func (p *pages) printLetter(w http.ResponseWriter, r *http.Request, me *registry.Principal, id int64, back string) {
 	var l struct {
 		Number            string                `json:"number"`
 		SaleID            int64                 `json:"sale_id"`
@@ -682,14 +689,17 @@ func (p *pages) deskLetter(w http.ResponseWriter, r *http.Request) {
 		ReserveCommitment string                `json:"reserve_commitment"`
 	}
 	if st, msg := p.get(r, me, fmt.Sprintf("/api/v1/sales/%d/confirmation", id), &l); st != http.StatusOK {
-		if st == http.StatusNotFound || st == http.StatusConflict {
+		switch st {
+		case http.StatusNotFound, http.StatusConflict:
 			msg = "成交确认书尚未签发。"
+		case http.StatusForbidden:
+			msg = "成交确认书仅向竞得人和" + p.authority + "提供。"
 		}
 		p.fail(w, r, st, msg)
 		return
 	}
 	var buf bytes.Buffer
-	data := map[string]any{"L": l, "Authority": p.authority}
+	data := map[string]any{"L": l, "Authority": p.authority, "Back": back}
 	if err := p.tmpl["desk_letter"].Execute(&buf, data); err != nil {
 		p.log.Error("render", "page", "desk_letter", "err", err)
 		http.Error(w, "页面生成失败", http.StatusInternalServerError)
