@@ -104,6 +104,7 @@ func New(mux *http.ServeMux, d Deps) {
 		"state":   func(s string) string { return or(stateNames[s], s) },
 		"phase":   func(s string) string { return or(phaseNames[s], s) },
 		"fail":    func(s string) string { return or(failNames[s], s) },
+		"rules":   rulesName,
 		"json": func(v any) (template.JS, error) {
 			b, err := json.Marshal(v)
 			return template.JS(b), err

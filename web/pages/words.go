@@ -2,6 +2,7 @@ package pages
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +17,19 @@ var stateNames = map[string]string{
 	"auction_live": "拍卖中", "tender_open": "招标中", "closed_sold": "已成交", "failed": "流拍", "suspended": "已暂停",
 	"terminated": "已终止", "confirmed": "已签成交确认书", "publicity": "结果公示中", "contracted": "已签出让合同",
 	"defaulted": "竞得人违约",
+}
+
+// ruleSetNames are the Chinese names of the rule sets shipped in
+// data/rules; a rule set configured under another name is shown by that
+// name, as the identifier it is.
+var ruleSetNames = map[string]string{"default": "本市采矿权出让规则（默认）", "drill": "演练规则（缩短的期限，仅供演练）"}
+
+// rulesName names a sale's rule set in Chinese, or as a code.
+func rulesName(name string) template.HTML {
+	if zh, ok := ruleSetNames[name]; ok {
+		return template.HTML(template.HTMLEscapeString(zh))
+	}
+	return template.HTML(`<code translate="no">` + template.HTMLEscapeString(name) + `</code>`)
 }
 
 // phaseNames name the bidding phase a bid was made in.
