@@ -106,7 +106,7 @@ type deskSideE2E struct {
 		Flash, State, Reason string
 		FormsLeft            int
 	}
-	Answered struct{ Flash, Objections string }
+	Answered  struct{ Flash, Objections string }
 	Defaulted struct{ Flash, State string }
 	Reoffer   struct{ URL, Flash, Title, State string }
 	Latin     []string
