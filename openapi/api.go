@@ -94,6 +94,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	s.registerService(api)
 	s.registerParcels(api)
 	s.registerCompliance(api)
+	s.registerOverlaps(api)
 	s.registerMapVerdicts(api)
 	s.registerLayers(api)
 	s.registerSales(api)

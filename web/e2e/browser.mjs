@@ -103,7 +103,8 @@ export async function latinWords(page) {
   const out = new Set();
   for (const tok of txt.split(/[\s，。：；、（）()“”"'<>［］\[\]{}|,:;!?·—–\/=+*]+/)) {
     if (!tok || /\d/.test(tok) || tok.includes('@') || /^[0-9a-f]{16,}$/i.test(tok)) continue;
-    for (const w of tok.match(/[A-Za-z]{2,}/g) || []) {
+    // A file's name keeps its extension (刘庄.txt).
+    for (const w of tok.replace(/\.[A-Za-z]{2,8}$/, '').match(/[A-Za-z]{2,}/g) || []) {
       if (!latinAllowed.has(w)) out.add(w);
     }
   }
