@@ -88,7 +88,7 @@ export async function launchPagesBrowser(result, base, shots, { defaultTimeout }
 // latinAllowed are the Latin words a zh-CN page may show: codes and names
 // of formats and systems that have no Chinese of their own.
 export const latinAllowed = new Set(['EPSG', 'TXT', 'GeoJSON', 'CGCS', 'CGCS2000', 'PostGIS', 'QGIS', 'GIS', 'OGC', 'API', 'PDF', 'A4',
-  'WGS', 'CRS', 'CSV', 'GB', 'MiB', 'KiB', 'SHA', 'ID', 'URL', 'JSON', 'MapLibre', 'OpenStreetMap', 'UTC', 'km', 'm']);
+  'WGS', 'CRS', 'CSV', 'GB', 'MiB', 'KiB', 'SHA', 'ID', 'URL', 'JSON', 'MapLibre', 'OpenStreetMap', 'UTC', 'YAML', 'km', 'm']);
 
 // latinWords returns the English words on a page's visible text: runs of
 // two or more Latin letters outside latinAllowed, leaving out codes that
