@@ -52,8 +52,9 @@ export async function launchPagesBrowser(result, base, shots, { defaultTimeout }
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
+    // WebGL through SwiftShader for the pages that hold a map (desk-map.js, the planner's map).
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
   });
   const origin = new URL(base).origin;
   async function context(opts) {

@@ -127,6 +127,7 @@ func New(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("GET /sales/{id}/result", p.resultPage)
 	mux.HandleFunc("GET /sales/{id}/letter", p.letterPage)
 	mux.HandleFunc("GET /money", p.moneyJSON)
+	mux.HandleFunc("GET /session.json", p.sessionJSON)
 	p.registerDesk(mux, funcs)
 	// The English read-only sale page of the map is replaced by the room.
 	mux.HandleFunc("GET /map/sale.html", func(w http.ResponseWriter, r *http.Request) {

@@ -112,6 +112,9 @@
     var t = token();
     if (t && !opts.anonymous) headers.Authorization = 'Bearer ' + t;
     if (opts.body) headers['Content-Type'] = 'application/json';
+    // Signed in on the pages (a session cookie), a POST carries the
+    // session's CSRF token, as the pages' own scripts do.
+    if (state.session && (opts.method || 'GET') !== 'GET') headers[state.session.header] = state.session.csrf;
     return fetch(url, { method: opts.method || 'GET', headers: headers, body: opts.body, credentials: 'same-origin' }).then(function (r) {
       if (opts.text && r.ok) return r.text();
       return r.text().then(function (b) {
@@ -732,9 +735,13 @@
       getJSON(origin + '/ogc/collections?f=json'),
       getJSON(origin + '/ogc/collections/parcels/items?f=json&limit=' + LIMIT),
       getJSON(origin + '/ogc/collections/counties/items?f=json&limit=1000'),
-      getJSON(origin + '/map/config.json').catch(function () { return {}; })
+      getJSON(origin + '/map/config.json').catch(function () { return {}; }),
+      // Who is signed in on the pages, if anyone (204 for a visitor; the map
+      // may be served without the pages, then 404).
+      fetch(origin + '/session.json', { credentials: 'same-origin' }).then(function (r) { return r.status === 200 ? r.json() : null; }).catch(function () { return null; })
     ]).then(function (res) {
       var cols = res[0].collections, parcels = res[1], counties = res[2], config = res[3] || {};
+      state.session = res[4] && res[4].csrf ? res[4] : null;
       state.collections = cols;
       state.parcelCount = parcels.features.length;
       var countySelect = document.getElementById('whatif-county');
