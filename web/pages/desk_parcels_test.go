@@ -156,6 +156,12 @@ func TestDeskParcels(t *testing.T) {
 		t.Errorf("a fresh report is marked stale")
 	}
 
+	// The page's downloads, with the clerk's session: the 国土 TXT reads back
+	// with the corners uploaded.
+	txt := clerk.do("GET", "/api/v1/parcels/"+id+"/corners", nil)
+	if txt.status != http.StatusOK || !strings.Contains(txt.body, "[地块坐标]") || !strings.Contains(txt.body, "J8,1,") {
+		t.Errorf("TXT download: %d\n%s", txt.status, txt.body)
+	}
 	// The same outline as GeoJSON previews with its map and area too.
 	gj := clerk.do("GET", "/api/v1/parcels/"+id+"/geojson", nil)
 	if gj.status != http.StatusOK {

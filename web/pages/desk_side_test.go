@@ -180,3 +180,38 @@ func TestDeskSideExitsInChromium(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskContractOverdue: a contract whose first instalment fell due
+// yesterday and is unpaid shows, on the desk, the instalment as 逾期 and
+// the contract as having overdue payments; a payment that covers it clears
+// both.
+func TestDeskContractOverdue(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, deskRules(t), 1)
+	clerk := s.clerk("clerk@zmd.example.cn")
+	id := s.soldInPublicity(1)
+	path := fmt.Sprintf("/desk/sales/%d", id)
+	if p := clerk.post(path, path+"/resolve", url.Values{"no": {"1"}, "outcome": {"经核查，异议不成立"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("answer: %d %s", p.status, p.body)
+	}
+	sl := s.saleJSON(id)
+	if end, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(sl["publicity_end"])); !end.IsZero() {
+		s.waitUntil(end.Add(100 * time.Millisecond))
+	}
+	price := int64(sl["result"].(map[string]any)["price"].(map[string]any)["yuan"].(float64))
+	wan := func(y int64) string { return fmt.Sprintf("%d.%04d", y/10000, y%10000) }
+	first := price / 2
+	yesterday := s.dbNow().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -1).Format("2006-01-02")
+	plan := fmt.Sprintf("%s %s\n2099-12-31 %s", yesterday, wan(first), wan(price-first))
+	if p := clerk.post(path, path+"/contract", url.Values{"reference": {"驻自然资采矿出〔2026〕2号"}, "instalments": {plan}}); p.status != http.StatusSeeOther {
+		t.Fatalf("contract: %d %s", p.status, p.body)
+	}
+	mustContain(t, "the overdue contract", clerk.do("GET", path, nil), `id="overdue"`, "有逾期未缴款项", `<span class="bad">逾期</span>`, yesterday)
+	// The deposit (100 万元) is credited; pay the rest of the first instalment.
+	if p := clerk.post(path, path+"/payment", url.Values{"amount": {wan(first)}, "reference": {"BOC-0002"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("payment: %d %s", p.status, p.body)
+	}
+	if p := clerk.do("GET", path, nil); strings.Contains(p.body, `id="overdue"`) {
+		t.Errorf("the first instalment paid, the contract still shows overdue payments:\n%s", p.body)
+	}
+}
