@@ -67,7 +67,7 @@ func TestDeskParcelsInChromium(t *testing.T) {
 	}
 	shots := screenshotDir(t)
 	var res deskResult
-	runScript(t, context.Background(), 3*time.Minute, node, "desk-parcels.mjs", []string{"BASE=" + s.urls[0], "LOGIN=desk@zmd.gov.cn", "PASSWORD=" + pw, "GOOD=" + goodPath, "BAD=" + badPath, "SHOTS=" + shots}, &res, &res.pageReport)
+	runScript(t, context.Background(), 5*time.Minute, node, "desk-parcels.mjs", []string{"BASE=" + s.urls[0], "LOGIN=desk@zmd.gov.cn", "PASSWORD=" + pw, "GOOD=" + goodPath, "BAD=" + badPath, "SHOTS=" + shots}, &res, &res.pageReport)
 	if !strings.Contains(res.Home, "已登记") || !strings.Contains(res.CalendarWarning, "2027") {
 		t.Errorf("desk home %q, calendar warning %q", res.Home, res.CalendarWarning)
 	}
