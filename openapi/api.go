@@ -96,6 +96,7 @@ func New(mux *http.ServeMux, d Deps) huma.API {
 	s.registerService(api)
 	s.registerParcels(api)
 	s.registerCompliance(api)
+	s.registerOverlaps(api)
 	s.registerLayers(api)
 	s.registerSales(api)
 	s.registerCalendars(api)

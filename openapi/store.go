@@ -31,6 +31,8 @@ type Compliance interface {
 	PutRule(ctx context.Context, r registry.Rule) (registry.Rule, error)
 	PutSettings(ctx context.Context, st registry.Settings) (registry.Settings, error)
 	LatestVerdicts(ctx context.Context, f registry.VerdictFilter) ([]registry.ParcelVerdict, error)
+	// OverlapShapes are the overlaps of the latest report, drawn.
+	OverlapShapes(ctx context.Context, parcelID int64) ([]registry.OverlapShape, error)
 }
 
 // Layers are the check layers (red lines, reserves, …) and their imports.

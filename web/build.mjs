@@ -17,7 +17,10 @@ function vendor(pkg, files, license, prefix) {
   cpSync(join(lib, license), join(out, prefix + '.LICENSE.txt'));
   versions.push(`${prefix} ${version}`);
 }
-vendor('maplibre-gl', ['maplibre-gl.js', 'maplibre-gl.css'], 'LICENSE.txt', 'maplibre-gl');
+// The CSP worker lets the desk's pages, whose policy allows scripts only
+// from 'self' (no blob: workers), load MapLibre's worker as a file
+// (maplibregl.setWorkerUrl).
+vendor('maplibre-gl', ['maplibre-gl.js', 'maplibre-gl.css', 'maplibre-gl-csp-worker.js'], 'LICENSE.txt', 'maplibre-gl');
 vendor('@mapbox/mapbox-gl-draw', ['mapbox-gl-draw.js', 'mapbox-gl-draw.css'], 'LICENSE', 'mapbox-gl-draw');
 writeFileSync(join(out, 'VERSIONS'), versions.join('\n') + '\n');
 console.log(`web: ${versions.join(', ')} copied to ${out}`);

@@ -52,8 +52,9 @@ export async function launchPagesBrowser(result, base, shots, { defaultTimeout }
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
+    // WebGL through SwiftShader for the pages that hold a map (desk-map.js, the planner's map).
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
   });
   const origin = new URL(base).origin;
   async function context(opts) {
@@ -83,4 +84,30 @@ export async function launchPagesBrowser(result, base, shots, { defaultTimeout }
   }
   const text = (page, sel) => page.$eval(sel, (e) => e.textContent.replace(/\s+/g, ' ').trim());
   return { browser, context, check, text };
+}
+
+// latinAllowed are the Latin words a zh-CN page may show: codes and names
+// of formats and systems that have no Chinese of their own.
+export const latinAllowed = new Set(['EPSG', 'TXT', 'GeoJSON', 'CGCS', 'CGCS2000', 'PostGIS', 'QGIS', 'GIS', 'OGC', 'API', 'PDF', 'A4',
+  'WGS', 'CRS', 'CSV', 'GB', 'MiB', 'KiB', 'SHA', 'ID', 'URL', 'JSON', 'MapLibre', 'OpenStreetMap', 'UTC', 'YAML', 'km', 'm']);
+
+// latinWords returns the English words on a page's visible text: runs of
+// two or more Latin letters outside latinAllowed, leaving out codes that
+// mix letters and digits (credit codes, hashes, numbers of documents),
+// e-mail addresses and what the page marks lang="en" or translate="no".
+export async function latinWords(page) {
+  const txt = await page.evaluate(() => {
+    const clone = document.body.cloneNode(true);
+    for (const e of clone.querySelectorAll('[lang=en], [translate=no], script, style, noscript, code, .mono, .hash')) e.remove();
+    return clone.innerText || clone.textContent || '';
+  });
+  const out = new Set();
+  for (const tok of txt.split(/[\s，。：；、（）()“”"'<>［］\[\]{}|,:;!?·—–\/=+*]+/)) {
+    if (!tok || /\d/.test(tok) || tok.includes('@') || /^[0-9a-f]{16,}$/i.test(tok)) continue;
+    // A file's name keeps its extension (刘庄.txt).
+    for (const w of tok.replace(/\.[A-Za-z]{2,8}$/, '').match(/[A-Za-z]{2,}/g) || []) {
+      if (!latinAllowed.has(w)) out.add(w);
+    }
+  }
+  return [...out];
 }

@@ -9,7 +9,7 @@
 // same pages at a phone's size. axe-core on every page; a screenshot of
 // each goes to SHOTS. Prints one JSON line with what it saw; exits non-zero
 // on any failure.
-import { launchPagesBrowser } from './browser.mjs';
+import { launchPagesBrowser, latinWords } from './browser.mjs';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -29,11 +29,24 @@ if (!BASE || !LOGIN || !PASSWORD || !GOOD || !BAD || !SHOTS) {
   process.exit(2);
 }
 mkdirSync(SHOTS, { recursive: true });
-const result = { errors: [], offsite: [], axe: [], pages: [], steps: [] };
+const result = { errors: [], offsite: [], axe: [], pages: [], steps: [], latin: [] };
 const t0 = Date.now();
 const step = (s) => result.steps.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${s}`);
 
-const { browser, context, check, text } = await launchPagesBrowser(result, BASE, SHOTS, { defaultTimeout: 30000 });
+const pages = await launchPagesBrowser(result, BASE, SHOTS, { defaultTimeout: 30000 });
+const { browser, context, text } = pages;
+// check runs axe-core and keeps the screenshot, and records any English
+// word on the page.
+async function check(page, name, full) {
+  await pages.check(page, name, full);
+  for (const w of await latinWords(page)) result.latin.push(`${name}: ${w}`);
+}
+// mapSeen waits for the parcel's MapLibre map to draw and reads what it drew.
+async function mapSeen(page) {
+  await page.waitForSelector('#desk-map[data-state=loaded], #desk-map[data-state=no-webgl]', { timeout: 30000 });
+  return page.$eval('#desk-map', (e) => ({ state: e.dataset.state, parcel: +e.dataset.parcel || 0, corners: +e.dataset.corners || 0,
+    overlaps: +e.dataset.overlaps || 0, labels: +e.dataset.labels || 0, error: e.dataset.error || '' }));
+}
 
 async function signIn(page) {
   await page.goto(BASE + '/desk');
@@ -87,7 +100,8 @@ try {
   await page.setInputFiles('#file', { name: '刘庄.txt', mimeType: 'text/plain', buffer: readFileSync(GOOD) });
   await Promise.all([page.waitForSelector('#preview'), page.click('#preview-button')]);
   result.previewArea = await text(page, '#preview-area');
-  result.previewMap = !!(await page.$('#preview svg path.outline'));
+  result.previewMapDrawn = await mapSeen(page);
+  result.previewMap = result.previewMapDrawn.state === 'loaded' && result.previewMapDrawn.parcel > 0;
   result.previewCorners = await page.$$eval('#preview #corner-table tbody tr', (rs) => rs.length);
   await check(page, 'desk-parcel-preview');
   await Promise.all([page.waitForURL('**/desk/parcels/*?done=created'), page.click('#save-button')]);
@@ -103,6 +117,11 @@ try {
   result.checks = await page.$$eval('table.checks tbody tr', (rs) => rs.map((r) => r.querySelector('td:nth-child(1)').textContent.trim() + '｜' +
     r.querySelector('td:nth-child(2)').textContent.trim() + '｜' + r.querySelector('td:nth-child(3) div').textContent.trim()));
   result.layers = await text(page, '#layer-versions');
+  result.reportMap = await mapSeen(page);
+  result.overlaps = (await page.$('#overlaps')) ? await text(page, '#overlaps tbody') : '';
+  result.legend = await text(page, '#desk-map-legend');
+  await page.$eval('#desk-map', (e) => e.scrollIntoView());
+  await page.screenshot({ path: join(SHOTS, 'desk-parcel-map.png') });
   await check(page, 'desk-parcel-report');
   step('report read');
 

@@ -38,6 +38,8 @@ func (p *pages) registerDesk(mux *http.ServeMux, shared template.FuncMap) {
 		return *p
 	}
 	funcs["effect"] = func(s string) string { return or(effectNames[s], s) }
+	funcs["zhTitle"] = zhTitle
+	funcs["via"] = viaWords
 	for _, name := range deskPages {
 		p.tmpl[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates,
 			"templates/layout.html", "templates/desk_nav.html", "templates/desk_report.html", "templates/desk_map.html", "templates/"+name+".html"))

@@ -2,6 +2,7 @@ package pages_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,16 @@ type deskResult struct {
 	UploadStatus                 []string
 	LayerSummary, LayerVersions  string
 	Calendars                    string
+	PreviewMapDrawn, ReportMap   mapDrawn
+	Overlaps, Legend             string
+	Latin                        []string
+}
+
+// mapDrawn is what desk-map.js drew (the map's data attributes).
+type mapDrawn struct {
+	State                             string
+	Parcel, Corners, Overlaps, Labels int
+	Error                             string
 }
 
 // TestDeskParcelsInChromium runs the clerk's parcel jobs in headless
@@ -41,6 +52,11 @@ func TestDeskParcelsInChromium(t *testing.T) {
 	s := newSite(t, rules(t), 1)
 	s.clerk("desk@zmd.gov.cn")
 	good, bad := exampleTXT(t)
+	// A parcel already registered where the clerk's file lies: the report
+	// then has an overlap for the map to draw.
+	body, _ := json.Marshal(map[string]any{"name": "刘庄相邻地块（已登记）", "county_code": "411726", "mineral": "饰面用花岗岩",
+		"basis": "explored", "corners_txt": string(good)})
+	s.api(201, "POST", "/api/v1/parcels", string(body), nil)
 	dir := t.TempDir()
 	goodPath, badPath := filepath.Join(dir, "good.txt"), filepath.Join(dir, "bad.txt")
 	if err := os.WriteFile(goodPath, good, 0o600); err != nil {
@@ -51,7 +67,7 @@ func TestDeskParcelsInChromium(t *testing.T) {
 	}
 	shots := screenshotDir(t)
 	var res deskResult
-	runScript(t, context.Background(), 3*time.Minute, node, "desk-parcels.mjs", []string{"BASE=" + s.urls[0], "LOGIN=desk@zmd.gov.cn", "PASSWORD=" + pw, "GOOD=" + goodPath, "BAD=" + badPath, "SHOTS=" + shots}, &res, &res.pageReport)
+	runScript(t, context.Background(), 5*time.Minute, node, "desk-parcels.mjs", []string{"BASE=" + s.urls[0], "LOGIN=desk@zmd.gov.cn", "PASSWORD=" + pw, "GOOD=" + goodPath, "BAD=" + badPath, "SHOTS=" + shots}, &res, &res.pageReport)
 	if !strings.Contains(res.Home, "已登记") || !strings.Contains(res.CalendarWarning, "2027") {
 		t.Errorf("desk home %q, calendar warning %q", res.Home, res.CalendarWarning)
 	}
@@ -103,8 +119,26 @@ func TestDeskParcelsInChromium(t *testing.T) {
 	if res.PhoneOverflow > 0 {
 		t.Errorf("the parcel page is %d px wider than a phone", res.PhoneOverflow)
 	}
+	// The parcel's map: MapLibre drew the outline, its 12 corners (the 14
+	// rows of the corner table less the two that close the rings) with
+	// their numbers and, after the check, the overlap with the parcel
+	// registered there, labelled with its area, in the legend and the table.
+	if m := res.ReportMap; m.State != "loaded" || m.Parcel == 0 || m.Corners != 12 || m.Overlaps == 0 || m.Labels == 0 || m.Error != "" {
+		t.Errorf("the report's map drew %+v", m)
+	}
+	for _, want := range []string{"刘庄相邻地块（已登记）", "不通过"} {
+		if !strings.Contains(res.Overlaps, want) {
+			t.Errorf("the overlap table lacks %q: %s", want, res.Overlaps)
+		}
+	}
+	if !strings.Contains(res.Legend, "矿区范围") || !strings.Contains(res.Legend, "重叠（不通过）") {
+		t.Errorf("the legend: %s", res.Legend)
+	}
+	if len(res.Latin) > 0 {
+		t.Errorf("English on the desk: %v", res.Latin)
+	}
 	for _, p := range []string{"desk-home", "desk-parcels", "desk-parcels-filtered", "desk-parcel-new", "desk-parcel-new-error", "desk-parcel-preview",
-		"desk-parcel", "desk-parcel-report", "desk-rules", "desk-layers", "desk-layers-imported", "desk-calendars", "desk-home-phone", "desk-parcel-phone", "desk-parcel-new-phone"} {
+		"desk-parcel", "desk-parcel-report", "desk-parcel-map", "desk-rules", "desk-layers", "desk-layers-imported", "desk-calendars", "desk-home-phone", "desk-parcel-phone", "desk-parcel-new-phone"} {
 		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
 			t.Errorf("screenshot %s: %v", p, err)
 		}

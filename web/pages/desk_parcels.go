@@ -116,13 +116,14 @@ func (p *pages) deskParcels(w http.ResponseWriter, r *http.Request) {
 
 // deskParcelData is a parcel's page.
 type deskParcelData struct {
-	P       deskParcel
-	Corners []cornerRow
-	Zone    string
-	Map     *parcelMap
-	Report  *report
-	Checks  []checkLine
-	Layers  []layerVersion
+	P        deskParcel
+	Corners  []cornerRow
+	Zone     string
+	Map      *deskMap
+	Report   *report
+	Checks   []checkLine
+	Layers   []layerVersion
+	Overlaps []overlapRow
 }
 
 type layerVersion struct {
@@ -147,7 +148,8 @@ func (p *pages) deskParcel(w http.ResponseWriter, r *http.Request) {
 	}
 	if rep := p.call(r, v.Me, http.MethodGet, fmt.Sprintf("/api/v1/parcels/%d/corners", id), nil); rep.status == http.StatusOK {
 		if txt, err := geo.ParseTXT(bytes.NewReader(rep.body.Bytes())); err == nil {
-			d.Corners, d.Map = corners(txt)
+			d.Corners, _ = corners(txt)
+			d.Map = mapOfTXT(txt)
 			d.Zone = attr(txt, "带号")
 		}
 	}
@@ -156,6 +158,7 @@ func (p *pages) deskParcel(w http.ResponseWriter, r *http.Request) {
 	switch code {
 	case http.StatusOK:
 		d.Report, d.Checks, d.Layers = &rep, checkLines(rep), layerVersions(rep)
+		d.Overlaps = p.overlaps(r, v, id, d.Map)
 	case http.StatusNotFound:
 	default:
 		v.Error = msg
@@ -235,7 +238,7 @@ type preview struct {
 	AreaM2  float64
 	Report  report
 	Checks  []checkLine
-	Map     *parcelMap
+	Map     *deskMap
 	Corners []cornerRow
 }
 
@@ -354,10 +357,12 @@ func (p *pages) deskParcelCreate(w http.ResponseWriter, r *http.Request) {
 		pv.AreaM2, pv.Checks = pv.Report.AreaM2, checkLines(pv.Report)
 		if !isJSON {
 			if txt, err := geo.ParseTXT(strings.NewReader(f.Content)); err == nil {
-				pv.Corners, pv.Map = corners(txt)
+				pv.Corners, _ = corners(txt)
+				pv.Map = mapOfTXT(txt)
 			}
 		} else if txt := txtOfGeoJSON(f.Content); txt != nil {
-			pv.Corners, pv.Map = corners(txt)
+			pv.Corners, _ = corners(txt)
+			pv.Map = mapOfTXT(txt)
 		}
 		d.Preview = &pv
 		v.Flash = "文件已通过检查。请核对下面的示意图和计算面积，确认无误后点击“保存登记”。"
@@ -435,7 +440,6 @@ type fileProblem struct {
 	Line  int
 	Where string
 	Text  string
-	Orig  string
 }
 
 // geoLocation reads the place a geo.Error names: "line 12 (block 1, ring 1,
@@ -449,7 +453,7 @@ func fileProblems(body []byte) []fileProblem {
 	var out []fileProblem
 	for _, e := range pr.Errors {
 		msg := e.Message
-		fp := fileProblem{Orig: msg}
+		fp := fileProblem{}
 		if m := geoLocation.FindStringSubmatch(msg); m != nil {
 			fp.Line, _ = strconv.Atoi(m[1])
 			loc := m[2]
@@ -542,7 +546,10 @@ func reasonWords(s string) string {
 			return string(p.re.ExpandString(nil, p.zh, s, m)) + "。"
 		}
 	}
-	return "坐标或填写内容有误（" + s + "）"
+	if hasHan(s) && !latinWord.MatchString(s) {
+		return "坐标或填写内容有误（" + s + "）"
+	}
+	return "坐标或填写内容有误：请核对该处的拐点坐标和填写内容。"
 }
 
 // checkLine is one check of a compliance report in Chinese, built from the
@@ -553,18 +560,18 @@ type checkLine struct {
 	Words   []string
 	Layer   string
 	Version int
-	Orig    string
 }
 
 func checkLines(rep report) []checkLine {
 	var out []checkLine
 	for _, c := range rep.Checks {
-		l := checkLine{Title: c.Title, Verdict: c.Verdict, Layer: c.Layer, Version: c.LayerVersion, Orig: c.Statement}
+		l := checkLine{Title: zhTitle(c.LayerKind, c.Title), Verdict: c.Verdict, Layer: c.Layer, Version: c.LayerVersion}
+		c.Title = l.Title
 		switch {
 		case c.Check == "validity":
 			l.Title = "几何有效性"
 			if c.Verdict == "pass" {
-				l.Words = []string{"边界图形有效（PostGIS ST_IsValid）。"}
+				l.Words = []string{"边界图形有效。"}
 			} else {
 				l.Words = []string{"边界图形无效：请更正拐点坐标；其他检查未进行。"}
 			}
@@ -641,5 +648,5 @@ func staleWords(why string) string {
 	if len(parts) == 0 {
 		parts = append(parts, "检查依据已变化")
 	}
-	return strings.Join(parts, "；") + "（" + why + "）"
+	return strings.Join(parts, "；")
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -119,7 +121,7 @@ func TestDeskParcels(t *testing.T) {
 	if p.status != http.StatusOK {
 		t.Fatalf("the fixed file: %d\n%s", p.status, p.body)
 	}
-	mustContain(t, "preview", p, "预览（尚未保存）", "计算面积", "平方公里", "<svg", "J8", "保存登记")
+	mustContain(t, "preview", p, "预览（尚未保存）", "计算面积", "平方公里", `id="desk-map-data"`, `"label":"J8"`, "/map/desk-map.js", "保存登记")
 	var mid int
 	s.api(200, "GET", "/api/v1/parcels?limit=1", "", &struct {
 		Total *int `json:"total"`
@@ -154,6 +156,12 @@ func TestDeskParcels(t *testing.T) {
 		t.Errorf("a fresh report is marked stale")
 	}
 
+	// The page's downloads, with the clerk's session: the 国土 TXT reads back
+	// with the corners uploaded.
+	txt := clerk.do("GET", "/api/v1/parcels/"+id+"/corners", nil)
+	if txt.status != http.StatusOK || !strings.Contains(txt.body, "[地块坐标]") || !strings.Contains(txt.body, "J8,1,") {
+		t.Errorf("TXT download: %d\n%s", txt.status, txt.body)
+	}
 	// The same outline as GeoJSON previews with its map and area too.
 	gj := clerk.do("GET", "/api/v1/parcels/"+id+"/geojson", nil)
 	if gj.status != http.StatusOK {
@@ -162,7 +170,37 @@ func TestDeskParcels(t *testing.T) {
 	g := fields()
 	g["name"] = "GeoJSON 预览"
 	p = clerk.upload(g, "刘庄.geojson", []byte(gj.body))
-	mustContain(t, "GeoJSON preview", p, "预览（尚未保存）", "<svg", "平方公里", "与已登记地块")
+	mustContain(t, "GeoJSON preview", p, "预览（尚未保存）", `id="desk-map-data"`, "平方公里", "与已登记地块")
+
+	// Saved and checked, the copy overlaps the first parcel whole: the map
+	// draws the overlap with its area as a label, the legend names it, and
+	// the table under the report gives its area.
+	g["action"] = "save"
+	g["content"] = gj.body
+	p = clerk.upload(g, "", nil)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save the copy: %d\n%s", p.status, p.body)
+	}
+	copyID := strings.TrimSuffix(strings.TrimPrefix(p.header.Get("Location"), "/desk/parcels/"), "?done=created")
+	if p := clerk.post("/desk/parcels/"+copyID, "/desk/parcels/"+copyID+"/compliance", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("check the copy: %d\n%s", p.status, p.body)
+	}
+	var first struct {
+		Area struct {
+			ComputedM2 float64 `json:"computed_m2"`
+		} `json:"area"`
+	}
+	s.api(200, "GET", "/api/v1/parcels/"+id, "", &first)
+	overlapped := clerk.do("GET", "/desk/parcels/"+copyID, nil)
+	mustContain(t, "the overlapping parcel", overlapped, `id="overlaps"`, "重叠（不通过）", `"severity":"fail"`, "legend-overlap-fail")
+	m := regexp.MustCompile(`"label":"1\. 与已登记地块“河南省泌阳县刘庄饰面花岗岩矿（桌面登记）”重叠 ([0-9,]+) 平方米"`).FindStringSubmatch(overlapped.body)
+	if m == nil {
+		t.Fatalf("the map has no labelled overlap with the first parcel:\n%s", overlapped.body)
+	}
+	mustContain(t, "the overlap table", overlapped, `<td class="num">`+m[1]+`</td>`)
+	if got, _ := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64); math.Abs(got-first.Area.ComputedM2) > 1 {
+		t.Errorf("the overlap's label says %s m², the parcel is %.1f m²", m[1], first.Area.ComputedM2)
+	}
 
 	// Two clerks open the edit form; the second saves first.
 	other := s.clerk("zhaoliu@zmd.gov.cn")

@@ -73,6 +73,17 @@ var deskDone = map[string]string{
 	"approve": "账户已审核通过。", "disable": "账户已停用。", "account": "账户已创建。",
 }
 
+// sideWords are what the desk says when a side exit (暂停, 恢复, 终止) or
+// a default is asked for without the reason the rules publish with it, or
+// without the clerk's confirmation: these change a sale for everyone and
+// cannot be undone by the same form.
+var sideWords = map[string]struct{ noReason, noConfirm string }{
+	"suspend":   {"暂停出让须填写暂停原因（将随暂停公告公开）。", "请勾选“确认暂停”后再提交：暂停后竞买人不能报价，各期限在恢复时顺延。"},
+	"resume":    {"恢复出让须填写恢复说明（将随恢复公告公开）。", "请勾选“确认恢复”后再提交：未届满的期限按暂停时长顺延。"},
+	"terminate": {"终止出让须填写终止原因（将随终止公告公开）。", "请勾选“确认终止”后再提交：终止后不能恢复，全部保证金予以退还。"},
+	"default":   {"登记违约须填写竞得人违约的事实。", "请勾选“确认违约”后再提交：保证金不予退还，该竞买人不得参加本宗矿业权的再次出让。"},
+}
+
 // deskSaleRow is a row of the desk's list of sales.
 type deskSaleRow struct {
 	Sale   sale
@@ -450,8 +461,17 @@ func (p *pages) deskSaleAction(w http.ResponseWriter, r *http.Request) {
 		}
 		path, body = "payments", map[string]any{"amount": yuan, "reference": r.PostFormValue("reference")}
 	case "default", "suspend", "resume", "terminate":
+		reason := strings.TrimSpace(r.PostFormValue("reason"))
+		if reason == "" {
+			bad(sideWords[action].noReason)
+			return
+		}
+		if r.PostFormValue("confirm") != "1" {
+			bad(sideWords[action].noConfirm)
+			return
+		}
 		path = map[string]string{"default": "default", "suspend": "suspension", "resume": "resumption", "terminate": "termination"}[action]
-		body = map[string]string{"reason": r.PostFormValue("reason")}
+		body = map[string]string{"reason": reason}
 	case "reoffer":
 		in := map[string]any{"method": r.PostFormValue("method")}
 		for _, f := range []struct{ name, label string }{{"increment", "加价幅度"}, {"deposit", "竞买保证金"}, {"reserve", "底价"}} {
@@ -663,6 +683,13 @@ func (p *pages) deskLetter(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
 		return
 	}
+	p.printLetter(w, r, me, id, fmt.Sprintf("/desk/sales/%d", id))
+}
+
+// printLetter renders the confirmation letter for whoever the API shows it
+// to (the bureau, the winner), the same document on the desk and for the
+// bidder, naming the configured authority; back is where its link returns.
+func (p *pages) printLetter(w http.ResponseWriter, r *http.Request, me *registry.Principal, id int64, back string) {
 	var l struct {
 		Number            string                `json:"number"`
 		SaleID            int64                 `json:"sale_id"`
@@ -682,14 +709,17 @@ func (p *pages) deskLetter(w http.ResponseWriter, r *http.Request) {
 		ReserveCommitment string                `json:"reserve_commitment"`
 	}
 	if st, msg := p.get(r, me, fmt.Sprintf("/api/v1/sales/%d/confirmation", id), &l); st != http.StatusOK {
-		if st == http.StatusNotFound || st == http.StatusConflict {
+		switch st {
+		case http.StatusNotFound, http.StatusConflict:
 			msg = "成交确认书尚未签发。"
+		case http.StatusForbidden:
+			msg = "成交确认书仅向竞得人和" + p.authority + "提供。"
 		}
 		p.fail(w, r, st, msg)
 		return
 	}
 	var buf bytes.Buffer
-	data := map[string]any{"L": l, "Authority": p.authority}
+	data := map[string]any{"L": l, "Authority": p.authority, "Back": back}
 	if err := p.tmpl["desk_letter"].Execute(&buf, data); err != nil {
 		p.log.Error("render", "page", "desk_letter", "err", err)
 		http.Error(w, "页面生成失败", http.StatusInternalServerError)

@@ -209,6 +209,16 @@ func TestDeskSalesStory(t *testing.T) {
 	if p := jia.do("GET", path+"/letter", nil); p.status != http.StatusForbidden {
 		t.Errorf("a company opens the desk's letter: %d", p.status)
 	}
+	// The winner's own letter, the result notice and the announcement name
+	// the configured authority and the date, not a fixed 自然资源和规划局.
+	today := s.dbNow().In(time.FixedZone("CST", 8*3600)).Format("2006年1月2日")
+	own := yi.do("GET", "/sales/"+m[1]+"/letter", nil)
+	mustContain(t, "the winner's letter", own, "出让人：驻马店市自然资源和规划局", "（盖章）", today, companies[1].name, `href="/sales/`+m[1]+`"`)
+	if p := jia.do("GET", "/sales/"+m[1]+"/letter", nil); p.status != http.StatusForbidden || !strings.Contains(p.body, "驻马店市自然资源和规划局") {
+		t.Errorf("a loser opens the winner's letter: %d", p.status)
+	}
+	mustContain(t, "the result notice", yi.do("GET", "/sales/"+m[1]+"/result", nil), "出让人：驻马店市自然资源和规划局", today)
+	mustContain(t, "the announcement", yi.do("GET", "/sales/"+m[1], nil), "出让人：驻马店市自然资源和规划局", today)
 	if p := clerk.post(path, path+"/publicity", url.Values{}); p.status != http.StatusSeeOther {
 		t.Fatalf("publicity: %d %s", p.status, p.body)
 	}

@@ -104,6 +104,7 @@ func New(mux *http.ServeMux, d Deps) {
 		"state":   func(s string) string { return or(stateNames[s], s) },
 		"phase":   func(s string) string { return or(phaseNames[s], s) },
 		"fail":    func(s string) string { return or(failNames[s], s) },
+		"rules":   rulesName,
 		"json": func(v any) (template.JS, error) {
 			b, err := json.Marshal(v)
 			return template.JS(b), err
@@ -126,6 +127,7 @@ func New(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("GET /sales/{id}/result", p.resultPage)
 	mux.HandleFunc("GET /sales/{id}/letter", p.letterPage)
 	mux.HandleFunc("GET /money", p.moneyJSON)
+	mux.HandleFunc("GET /session.json", p.sessionJSON)
 	p.registerDesk(mux, funcs)
 	// The English read-only sale page of the map is replaced by the room.
 	mux.HandleFunc("GET /map/sale.html", func(w http.ResponseWriter, r *http.Request) {

@@ -50,7 +50,7 @@ func TestRegisterApproveApply(t *testing.T) {
 	path := fmt.Sprintf("/sales/%d", sale)
 	p := jia.do("GET", path, nil)
 	mustContain(t, "the sale page of a pending account", p, "尚待自然资源和规划局审核通过", "拐点坐标表", "J1", "万元", "<svg",
-		"报名期 0 个工作日", "挂牌期 0 个工作日", "出让规则：test")
+		"报名期 0 个工作日", "挂牌期 0 个工作日", `出让规则：<code translate="no">test</code>`)
 	if strings.Contains(p.body, "e&#43;") || !strings.Contains(p.body, `>J1</text>`) {
 		t.Error("the parcel outline's coordinates are not plain decimals")
 	}
@@ -281,7 +281,7 @@ func TestCrossAccount(t *testing.T) {
 	if p := yi.do("GET", path+"/letter", nil); p.status != http.StatusForbidden || strings.Contains(p.body, companies[0].code) {
 		t.Fatalf("the loser opened the letter: %d", p.status)
 	}
-	mustContain(t, "the loser's refusal", yi.do("GET", path+"/letter", nil), "仅向竞得人和自然资源和规划局提供")
+	mustContain(t, "the loser's refusal", yi.do("GET", path+"/letter", nil), "仅向竞得人和驻马店市自然资源和规划局提供")
 	if p := s.browser(0).do("GET", path+"/letter", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("an anonymous visitor is not sent to sign in: %d", p.status)
 	}

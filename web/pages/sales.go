@@ -418,8 +418,9 @@ func (p *pages) resultPage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, "result", http.StatusOK, v)
 }
 
-// letterPage shows the confirmation letter (成交确认书) as the API prints it,
-// to whom the API shows it: the bureau and the winner.
+// letterPage shows the confirmation letter (成交确认书), the same printed
+// document as the desk's, naming the configured authority, to whom the API
+// shows it: the bureau and the winner.
 func (p *pages) letterPage(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
@@ -431,20 +432,5 @@ func (p *pages) letterPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 		return
 	}
-	rep := p.call(r, me, http.MethodGet, fmt.Sprintf("/api/v1/sales/%d/confirmation.html", id), nil)
-	if rep.status != http.StatusOK {
-		msg := chinese(rep.status, rep.body.Bytes())
-		switch rep.status {
-		case http.StatusForbidden:
-			msg = "成交确认书仅向竞得人和自然资源和规划局提供。"
-		case http.StatusNotFound, http.StatusConflict:
-			msg = "成交确认书尚未签发。"
-		}
-		p.fail(w, r, rep.status, msg)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Language", "zh-CN")
-	_, _ = w.Write(rep.body.Bytes())
+	p.printLetter(w, r, me, id, fmt.Sprintf("/sales/%d", id))
 }

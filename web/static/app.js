@@ -64,6 +64,24 @@
       return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
     });
   }
+  // staleWords says in Chinese why a report is stale (the API says it in
+  // English: which layer, rule or parcel version changed).
+  function staleWords(why) {
+    var w = String(why || '').toLowerCase(), parts = [];
+    if (w.indexOf('layer') >= 0) parts.push('所用图层已有新版本或新增了图层');
+    if (w.indexOf('rule') >= 0 || w.indexOf('setting') >= 0) parts.push('检查规则或设置已修改');
+    if (w.indexOf('parcel') >= 0) parts.push('地块数据已修改');
+    return parts.length ? parts.join('；') : '检查依据已变化';
+  }
+  // failWords says why a check without hits did not pass.
+  function failWords(c) {
+    if (c.check === 'validity') return '边界图形无效';
+    if (c.check === 'area') return '申报面积与计算面积不符或未申报';
+    if (c.effect === 'within_own_county') return '不完全位于所在县内';
+    if (c.effect === 'within_any') return '不在其内';
+    if (!c.layer && !c.layer_version && c.check !== 'parcels') return '尚未导入该类图层，无法检查';
+    return '未通过';
+  }
   function zhTitle(t) { return String(t || '').replace(/\s*\((?:[^()]|\([^()]*\))*\)\s*$/, '') || t; }
   function time(s) {
     if (!s) return '';
@@ -94,6 +112,9 @@
     var t = token();
     if (t && !opts.anonymous) headers.Authorization = 'Bearer ' + t;
     if (opts.body) headers['Content-Type'] = 'application/json';
+    // Signed in on the pages (a session cookie), a POST carries the
+    // session's CSRF token, as the pages' own scripts do.
+    if (state.session && (opts.method || 'GET') !== 'GET') headers[state.session.header] = state.session.csrf;
     return fetch(url, { method: opts.method || 'GET', headers: headers, body: opts.body, credentials: 'same-origin' }).then(function (r) {
       if (opts.text && r.ok) return r.text();
       return r.text().then(function (b) {
@@ -302,7 +323,7 @@
     var v = rep.verdict;
     var out = '<p class="compliance">核查结论: <b class="verdict-' + esc(v) + '">' + esc(VERDICT[v] || v) + '</b>' +
       (rep.created_at ? ' <span class="muted">(' + esc(time(rep.created_at)) + ')</span>' : '') + '</p>';
-    if (rep.stale) out += '<p class="stale">报告已过期: ' + esc(rep.stale_reason || '') + ' — 需重新核查</p>';
+    if (rep.stale) out += '<p class="stale">报告已过期: ' + esc(staleWords(rep.stale_reason)) + ' — 需重新核查</p>';
     if (rep.area_m2) out += '<p class="muted">图形面积 ' + num(rep.area_m2, 0) + ' m² (EPSG:4526)</p>';
     // Every check that warns or fails, with the features it found: their
     // overlap in m² and share of the parcel, or their distance; the checks
@@ -319,7 +340,7 @@
       if (!hits.length) {
         var n = c.nearest;
         rows.push('<tr class="sev-' + esc(c.verdict) + '"><td>' + esc(title) + '</td><td>' + esc(VERDICT[c.verdict] || c.verdict) + '</td><td>' +
-          (n && n.name ? '不在其内; 最近: ' + esc(n.name + ' (' + n.fid + ')') : '见原因') + '</td><td class="num">—</td><td class="num">' +
+          (n && n.name ? esc(failWords(c)) + '; 最近: ' + esc(n.name + ' (' + n.fid + ')') : esc(failWords(c))) + '</td><td class="num">—</td><td class="num">' +
           (n && n.name ? num(n.distance_m, 0) + ' m' : '—') + '</td></tr>');
       }
       hits.forEach(function (h) {
@@ -333,11 +354,6 @@
       out += '<table class="checks"><thead><tr><th>检查项</th><th>结论</th><th>要素</th><th>重叠面积</th><th>距离</th></tr></thead><tbody>' + rows.join('') + '</tbody></table>';
     }
     if (passed.length) out += '<p class="passed">通过: ' + esc(passed.join('; ')) + '</p>';
-    var reasons = rep.reasons || [];
-    if (reasons.length) {
-      out += '<details class="reasons"><summary>原因 (' + reasons.length + ' 条, 系统原文)</summary><ul>' +
-        reasons.map(function (r) { return '<li>' + esc(r) + '</li>'; }).join('') + '</ul></details>';
-    }
     return out;
   }
   state.reportHTML = reportHTML;
@@ -719,9 +735,13 @@
       getJSON(origin + '/ogc/collections?f=json'),
       getJSON(origin + '/ogc/collections/parcels/items?f=json&limit=' + LIMIT),
       getJSON(origin + '/ogc/collections/counties/items?f=json&limit=1000'),
-      getJSON(origin + '/map/config.json').catch(function () { return {}; })
+      getJSON(origin + '/map/config.json').catch(function () { return {}; }),
+      // Who is signed in on the pages, if anyone (204 for a visitor; the map
+      // may be served without the pages, then 404).
+      fetch(origin + '/session.json', { credentials: 'same-origin' }).then(function (r) { return r.status === 200 ? r.json() : null; }).catch(function () { return null; })
     ]).then(function (res) {
       var cols = res[0].collections, parcels = res[1], counties = res[2], config = res[3] || {};
+      state.session = res[4] && res[4].csrf ? res[4] : null;
       state.collections = cols;
       state.parcelCount = parcels.features.length;
       var countySelect = document.getElementById('whatif-county');
