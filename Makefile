@@ -33,7 +33,11 @@ deps-run:
 # The service on a local Citus cluster (a coordinator and two workers, see
 # docs/scaling.md): the tests that run against the coordinator. Builds Citus
 # from ../shared/vendor when it is not installed.
-CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit
+# Every other sale flow of the store: failed sales and re-offers, plain bids
+# and the scheduler, the audit during bids and over old chains, bids judged
+# at arrival, a price change racing a sale's creation, the bid rate.
+CITUS_SALE_TESTS := TestFailedSales|TestPlainBidsLeaveTheMachine|TestVerifyDuringBids|TestCheckAuditIncremental|TestAuditSaltsHideIdentities|TestBidJudgedAtArrival|TestPriceChangeRacesSaleCreation|TestBidRateFromBidTable
+CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit|$(CITUS_SALE_TESTS)
 CITUS_API_TESTS := TestDrill|TestTenderThreeBidders|TestConcurrentBidsTwoProcesses|TestRulesAndLayerImportOverHTTP|TestOGCItemsQueries|TestTiles|TestTileCacheInvalidation|TestGDALReadsFeaturesAndTiles
 test-citus: deps
 	@bash scripts/citus-build.sh
