@@ -16,8 +16,10 @@
 # BENCH_DIR (.data-bench-citus), BENCH_TARGETS ("single citus"),
 # BENCH_WORKLOADS ("round compliance"), BENCH_IMPORT_LIMIT (30m: an import
 # that takes longer is stopped and its size reported as not measured),
-# ROUND_SALES (1000), ROUND_BIDDERS
-# (2000), ROUND_SLACK (60s: more time for the round's applications), CITUS_SHARDS (32).
+# ROUND_SALES (1000), ROUND_BIDDERS (2000), ROUND_SLACK (60s: more time
+# for the round's announcements and applications) and ROUND_SLACK_CITUS
+# (300s: on Citus each announcement writes the parcel, a reference table, on
+# every node), CITUS_SHARDS (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/bench.sh
@@ -141,7 +143,7 @@ compliance() {
 # round TARGET: the 1,000-sale round through two serve processes, then the
 # consistency check.
 round() {
-	local target=$1 url rules urls port sale
+	local target=$1 url rules urls port sale slack
 	url=$(database "$target" mr_round)
 	rules="$DIR/bench-rules.yaml"
 	bench_rules "$rules" 45s
@@ -156,7 +158,9 @@ round() {
 		wait_healthy "$port" 300 0.2
 	done
 	echo "bench-citus: $target: setting up $ROUND_SALES sales, $ROUND_BIDDERS bidders" >&2
-	DATABASE_URL="$url" ./bin/bidload setup -rules "$rules" -sales "$ROUND_SALES" -bidders "$ROUND_BIDDERS" -slack "${ROUND_SLACK:-60s}" -out "$DIR/plan-$target.json"
+	slack=${ROUND_SLACK:-60s}
+	[ "$target" = citus ] && slack=${ROUND_SLACK_CITUS:-300s}
+	DATABASE_URL="$url" ./bin/bidload setup -rules "$rules" -sales "$ROUND_SALES" -bidders "$ROUND_BIDDERS" -slack "$slack" -out "$DIR/plan-$target.json"
 	DATABASE_URL="$url" ./bin/bidload run -urls "$urls" -plan "$DIR/plan-$target.json" -d "${SECS}s" -c 64 \
 		-out "$DIR/receipts-$target.jsonl" -label "round $target" | tee -a "$results"
 	DATABASE_URL="$url" ./bin/bidload check -plan "$DIR/plan-$target.json" -receipts "$DIR/receipts-$target.jsonl" -wait 3m | tee -a "$results"
