@@ -14,8 +14,10 @@
 #
 # Environment: BENCH_SIZES ("1000000 4000000"), BENCH_SECONDS (per run, 20),
 # BENCH_DIR (.data-bench-citus), BENCH_TARGETS ("single citus"),
-# BENCH_WORKLOADS ("round compliance"), BENCH_IMPORT_LIMIT (30m: an import
+# BENCH_WORKLOADS ("round compliance"), BENCH_IMPORT_LIMIT (60m: an import
 # that takes longer is stopped and its size reported as not measured),
+# BENCH_REUSE (0; 1: a size whose red lines an earlier run imported into the
+# same BENCH_DIR is measured again without importing them anew),
 # ROUND_SALES (1000), ROUND_BIDDERS (2000), ROUND_SLACK (60s: more time
 # for the round's announcements and applications) and ROUND_SLACK_CITUS
 # (300s: on Citus each announcement writes the parcel, a reference table, on
@@ -29,7 +31,8 @@ SECS=${BENCH_SECONDS:-20}
 DIR=${BENCH_DIR:-.data-bench-citus}
 TARGETS=${BENCH_TARGETS:-"single citus"}
 WORKLOADS=${BENCH_WORKLOADS:-"round compliance"}
-IMPORT_LIMIT=${BENCH_IMPORT_LIMIT:-30m}
+IMPORT_LIMIT=${BENCH_IMPORT_LIMIT:-60m}
+REUSE=${BENCH_REUSE:-0}
 ROUND_SALES=${ROUND_SALES:-1000}
 ROUND_BIDDERS=${ROUND_BIDDERS:-2000}
 SHARDS=${CITUS_SHARDS:-32}
@@ -74,6 +77,18 @@ database() {
 	echo "$url"
 }
 
+# existing TARGET NAME: the URL of database NAME as an earlier run left it
+# (the cluster started if it is not running), for BENCH_REUSE=1.
+existing() {
+	local target=$1 db=$2 url
+	if [ "$target" = single ]; then
+		url=$(./bin/minerights localdb start --dir "$DIR/single" --port 5451 --db postgres)
+		echo "${url/\/postgres\?//$db?}"
+	else
+		./bin/minerights citus start --dir "$DIR/citus" --shards "$SHARDS" --db "$db"
+	fi
+}
+
 results="$DIR/citus-results.txt"
 plans="$DIR/citus-plans.txt"
 : >"$results"
@@ -84,17 +99,22 @@ go run ./cmd/checkload/sqlscript >"$DIR/check.sql"
 # generated once and read by both targets) and measures the check.
 compliance() {
 	local target=$1 n=$2 url file start took c out tps p50 p99 region
-	url=$(database "$target" "mr_check_$n")
-	file="$DIR/stress-$n.geojson"
-	[ -s "$file" ] || ./bin/minerights generate stress --redlines "$n" --out "$file"
-	start=$(date +%s.%N)
-	if ! DATABASE_URL="$url" timeout "$IMPORT_LIMIT" ./bin/minerights import redlines "$file" --source "minerights generate stress --redlines $n" >/dev/null; then
-		printf 'import %s n=%s\tnot finished within %s: no checks measured at this size\n' "$target" "$n" "$IMPORT_LIMIT" | tee -a "$results"
-		return 0
+	if [ "$REUSE" = 1 ] && url=$(existing "$target" "mr_check_$n") &&
+		[ "$(psql -qAt "$url" -c "SELECT count(*) FROM layer WHERE name = 'redlines' AND current AND feature_count = $n" 2>/dev/null)" = 1 ]; then
+		printf 'import %s n=%s\treused (imported by an earlier run)\n' "$target" "$n" | tee -a "$results"
+	else
+		url=$(database "$target" "mr_check_$n")
+		file="$DIR/stress-$n.geojson"
+		[ -s "$file" ] || ./bin/minerights generate stress --redlines "$n" --out "$file"
+		start=$(date +%s.%N)
+		if ! DATABASE_URL="$url" timeout "$IMPORT_LIMIT" ./bin/minerights import redlines "$file" --source "minerights generate stress --redlines $n" >/dev/null; then
+			printf 'import %s n=%s\tnot finished within %s: no checks measured at this size\n' "$target" "$n" "$IMPORT_LIMIT" | tee -a "$results"
+			return 0
+		fi
+		took=$(echo "$(date +%s.%N) - $start" | bc)
+		printf 'import %s n=%s\tseconds=%.0f\n' "$target" "$n" "$took" | tee -a "$results"
 	fi
-	took=$(echo "$(date +%s.%N) - $start" | bc)
 	psql -q "$url" -c "VACUUM ANALYZE" 2>/dev/null || psql -q "$url" -c "ANALYZE"
-	printf 'import %s n=%s\tseconds=%.0f\n' "$target" "$n" "$took" | tee -a "$results"
 	for c in 1 4; do
 		rm -f "$DIR"/pgb-check.*
 		out=$(pgbench -n -M prepared -c $c -j $c -T "$SECS" -l --log-prefix "$DIR/pgb-check" -f "$DIR/check.sql" "$url" 2>&1)
