@@ -11,6 +11,7 @@ import (
 
 	"minerights/auction"
 	"minerights/internal/apitest"
+	"minerights/internal/pgtest"
 	"minerights/registry"
 )
 
@@ -60,8 +61,19 @@ func offerable(t *testing.T, store *registry.Store, no int) int64 {
 	return p.ID
 }
 
+// applyWindow is how long the tests' sales take applications: admitting a
+// few bidders must fit in it. On Citus each new bidder and each admission
+// is a commit across the nodes (the bidder is a reference table), several
+// times slower on a shared machine than on one PostgreSQL.
+func applyWindow() time.Duration {
+	if pgtest.Citus() != nil {
+		return 4 * time.Second
+	}
+	return 500 * time.Millisecond
+}
+
 func listingWindows(now time.Time, r auction.Rules) auction.Windows {
-	start := now.Add(1500 * time.Millisecond)
+	start := now.Add(time.Second + applyWindow())
 	return auction.Windows{
 		ApplyStart:      now.Add(time.Second),
 		ApplyEnd:        start,
