@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"minerights/auction"
+	"minerights/maps"
 	"minerights/registry"
 )
 
@@ -115,17 +116,6 @@ type Health interface {
 	Ping(ctx context.Context) error
 }
 
-// MapLayers are the store operations of the map services (OGC API -
-// Features, tiles, their change listener).
-type MapLayers interface {
-	MapCollections(ctx context.Context) ([]registry.Collection, error)
-	Items(ctx context.Context, c registry.Collection, iq registry.ItemsQuery) (registry.ItemsPage, error)
-	EachItem(ctx context.Context, c registry.Collection, iq registry.ItemsQuery, fn func(f []byte) error) (numberMatched int, err error)
-	Tile(ctx context.Context, c registry.Collection, z, x, y int, o registry.TileOptions) ([]byte, error)
-	BuildOverviews(ctx context.Context) ([]string, error)
-	WatchMaps(ctx context.Context, w registry.MapWatcher) error
-}
-
 // Store is every operation the API and the map services call.
 type Store interface {
 	Parcels
@@ -139,5 +129,7 @@ type Store interface {
 	Calendars
 	Tokens
 	Health
-	MapLayers
+	// maps.Store is what the map services (OGC API - Features, tiles, the
+	// map's verdicts) read, handed to them by New.
+	maps.Store
 }
