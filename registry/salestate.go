@@ -346,12 +346,13 @@ func (s *Store) transitionThen(ctx context.Context, id int64, actor string,
 ) (auction.Sale, []auction.Event, error) {
 	var next auction.Sale
 	var evs []auction.Event
-	var seq int64
+	var seq, was int64
 	err := s.inTxRetry(ctx, func(tx pgx.Tx) error {
 		l, err := s.lockSale(ctx, tx, id, nil)
 		if err != nil {
 			return err
 		}
+		was = l.seq
 		next, evs, err = fn(tx, l)
 		if err != nil {
 			return err
@@ -369,7 +370,9 @@ func (s *Store) transitionThen(ctx context.Context, id int64, actor string,
 	if err != nil {
 		return next, nil, err
 	}
-	if len(evs) > 0 {
+	// Entries that extra chained (a payment) are news to the event streams
+	// as much as the machine's events are.
+	if len(evs) > 0 || seq != was {
 		s.notify(ctx, id, seq, wakesScheduler(evs))
 	}
 	return next, evs, nil

@@ -53,7 +53,8 @@ func seedData(ctx context.Context, url string) error {
 	return err
 }
 
-// DB is a test database with a pool on it.
+// DB is a test database with a pool on it, and a store on the pool whose
+// Run loop runs until the test ends.
 type DB struct {
 	URL   string
 	Pool  *pgxpool.Pool
@@ -73,7 +74,19 @@ func open(t testing.TB, key string, setup pgtest.Setup) DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return DB{URL: url, Pool: pool, Store: registry.New(pool)}
+	// The store sends its change notifications as serve's does, from its
+	// Run loop, until the test ends (before the pool closes).
+	store := registry.New(pool)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := store.Run(ctx); err != nil {
+			t.Errorf("store.Run: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return DB{URL: url, Pool: pool, Store: store}
 }
 
 // Migrated returns an empty, migrated database.
