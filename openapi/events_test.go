@@ -143,7 +143,7 @@ func bidsInTimedBidding(t *testing.T, processes int, opts ...func(*openapi.Deps)
 // watcher.
 func TestEventsFanOut(t *testing.T) {
 	t.Parallel()
-	x, sale, bidders := bidsInTimedBidding(t, 2)
+	x, sale, bidders := bidsInTimedBidding(t, 2, takeOver)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	path := fmt.Sprintf("/api/v1/sales/%d", sale)
@@ -287,7 +287,19 @@ func withEvents(t *testing.T, cfg registry.EventsConfig) func(*openapi.Deps) {
 // every event; resuming from the last event it got, it misses nothing.
 func TestStalledSubscriberCutOff(t *testing.T) {
 	t.Parallel()
-	x := newXfer(t, fast(t), 1, withEvents(t, registry.EventsConfig{Buffer: 48, Replay: 1000}))
+	for _, mode := range []struct {
+		name string
+		opt  func(*openapi.Deps)
+	}{{"hall", takeOver}, {"handler", func(*openapi.Deps) {}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			stalledCutOff(t, mode.opt)
+		})
+	}
+}
+
+func stalledCutOff(t *testing.T, opt func(*openapi.Deps)) {
+	x := newXfer(t, fast(t), 1, withEvents(t, registry.EventsConfig{Buffer: 48, Replay: 1000}), opt)
 	sale := announced(x)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -340,7 +352,7 @@ func TestStalledSubscriberCutOff(t *testing.T) {
 // over from the current state.
 func TestStreamHistoryBounded(t *testing.T) {
 	t.Parallel()
-	x := newXfer(t, fast(t), 1, withEvents(t, registry.EventsConfig{Buffer: 8, Replay: 16}))
+	x := newXfer(t, fast(t), 1, withEvents(t, registry.EventsConfig{Buffer: 8, Replay: 16}), takeOver)
 	sale := announced(x)
 	head := notices(x, sale, 30, 30)
 	ctx, cancel := context.WithCancel(context.Background())

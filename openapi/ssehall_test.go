@@ -8,7 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"minerights/openapi"
 )
+
+// takeOver serves the streams from their sales' halls, as serve does.
+func takeOver(d *openapi.Deps) { d.Transfer.Streams.TakeOver = true }
 
 // TestStreamTakenOver: an HTTP/1.1 event stream is served by its sale's
 // hall: a plain body delimited by the connection's close (no chunked
@@ -17,7 +22,7 @@ import (
 // and its subscription without a write to notice it.
 func TestStreamTakenOver(t *testing.T) {
 	t.Parallel()
-	x := newXfer(t, fast(t), 1)
+	x := newXfer(t, fast(t), 1, takeOver)
 	sale := announced(x)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(x.urls[0], "http://"))
 	if err != nil {

@@ -16,11 +16,12 @@ type streamFlags struct {
 	StreamsMax         int           `name:"streams-max" env:"MINERIGHTS_STREAMS_MAX" default:"10000" help:"Live event streams this process holds; more are refused with 503."`
 	StreamBuffer       int           `name:"stream-buffer" env:"MINERIGHTS_STREAM_BUFFER" default:"1024" help:"A sale's latest events kept in memory; a subscriber further behind is disconnected and resumes with Last-Event-ID."`
 	StreamReplay       int           `name:"stream-replay" env:"MINERIGHTS_STREAM_REPLAY" default:"2048" help:"Most events a resumed stream replays; further back it starts from a snapshot of the sale."`
+	StreamTakeOver     bool          `name:"stream-takeover" env:"MINERIGHTS_STREAM_TAKEOVER" default:"true" negatable:"" help:"Serve each HTTP/1.1 event stream from one writer per sale on the connection taken over from the HTTP server (false: one handler per stream)."`
 	StreamWriteTimeout time.Duration `name:"stream-write-timeout" env:"MINERIGHTS_STREAM_WRITE_TIMEOUT" default:"250ms" help:"How long a write to a subscriber may block before the stream is dropped (it resumes with Last-Event-ID)."`
 }
 
 // events builds the process's fan-out of sale events and the stream limits.
 func (c *streamFlags) events(store *registry.Store, hub *registry.Hub, log *slog.Logger) (*registry.Events, openapi.StreamLimits) {
 	ev := registry.NewEvents(store, hub, registry.EventsConfig{Buffer: c.StreamBuffer, Replay: c.StreamReplay, Log: log})
-	return ev, openapi.StreamLimits{PerAddress: c.StreamsPerAddress, Total: c.StreamsMax, WriteTimeout: c.StreamWriteTimeout}
+	return ev, openapi.StreamLimits{PerAddress: c.StreamsPerAddress, Total: c.StreamsMax, WriteTimeout: c.StreamWriteTimeout, TakeOver: c.StreamTakeOver}
 }
