@@ -339,7 +339,7 @@ func TestFailedSales(t *testing.T) {
 					return
 				}
 			}
-			got := waitState(t, store, sl.ID, auction.StateFailed, 5*time.Second)
+			got := waitState(t, store, sl.ID, auction.StateFailed, 5*time.Second+applyWindow())
 			if got.Machine.Failure != c.want {
 				t.Errorf("%s: failure %s, want %s", c.name, got.Machine.Failure, c.want)
 			}
@@ -404,7 +404,7 @@ func TestSchedulersExactlyOnce(t *testing.T) {
 		runScheduler(t, registry.New(p2))
 	}
 	for _, id := range ids {
-		waitState(t, store, id, auction.StateFailed, 5*time.Second)
+		waitState(t, store, id, auction.StateFailed, 5*time.Second+applyWindow())
 	}
 	for _, id := range ids {
 		rows, err := pool.Query(ctx, `SELECT kind, count(*) FROM audit_event WHERE sale_id = $1 GROUP BY kind`, id)
