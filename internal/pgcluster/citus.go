@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -171,10 +172,21 @@ func (cz *Citus) CreateDatabase(ctx context.Context, db string) error {
 	for _, w := range cz.Workers {
 		stmts = append(stmts, fmt.Sprintf("SELECT citus_add_node('127.0.0.1', %d)", w.Port))
 	}
-	if err := execAll(ctx, cz.URL(db), stmts...); err != nil {
-		return fmt.Errorf("pgcluster: add nodes to %s: %w", db, err)
+	// The coordinator connects to each worker's new database to add it; a
+	// worker busy with other databases may refuse that connection for a
+	// moment. Both calls are idempotent, so they are tried again.
+	var err error
+	for attempt := 1; attempt <= 5; attempt++ {
+		if err = execAll(ctx, cz.URL(db), stmts...); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pgcluster: add nodes to %s: %w", db, err)
+		case <-time.After(time.Duration(attempt) * 300 * time.Millisecond):
+		}
 	}
-	return nil
+	return fmt.Errorf("pgcluster: add nodes to %s: %w", db, err)
 }
 
 // DropDatabase drops database db on every node.
