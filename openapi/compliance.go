@@ -78,7 +78,7 @@ func (s *server) registerCompliance(api huma.API) {
 	}, roles(registry.RoleBureau, registry.RolePlanner), func(ctx context.Context, in *complianceIDIn) (*complianceReportOut, error) {
 		rep, err := s.store.LatestReport(ctx, in.ID)
 		if errors.Is(err, registry.ErrNotFound) {
-			return nil, huma.Error404NotFound(fmt.Sprintf("parcel %d has no compliance report yet: run POST /api/v1/parcels/%d/compliance", in.ID, in.ID))
+			return nil, noReportYet(in.ID)
 		}
 		if err != nil {
 			return nil, err
@@ -183,4 +183,10 @@ func (s *server) registerCompliance(api huma.API) {
 		}
 		return &complianceSettingsOut{Body: st}, nil
 	})
+}
+
+// noReportYet is the 404 for a parcel that has never been checked, saying
+// how to check it.
+func noReportYet(id int64) error {
+	return huma.Error404NotFound(fmt.Sprintf("parcel %d has no compliance report yet: run POST /api/v1/parcels/%d/compliance", id, id))
 }

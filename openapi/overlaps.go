@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -58,7 +57,7 @@ func (s *server) registerOverlaps(api huma.API) {
 	}, roles(registry.RoleBureau, registry.RolePlanner), func(ctx context.Context, in *overlapsIn) (*overlapsOut, error) {
 		shapes, err := s.store.OverlapShapes(ctx, in.ID)
 		if errors.Is(err, registry.ErrNotFound) {
-			return nil, huma.Error404NotFound(fmt.Sprintf("parcel %d has no compliance report yet: run POST /api/v1/parcels/%d/compliance", in.ID, in.ID))
+			return nil, noReportYet(in.ID)
 		}
 		if err != nil {
 			return nil, err
