@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/twpayne/go-geom"
 
 	"minerights/geo"
 )
@@ -69,14 +70,22 @@ type Settings struct {
 // Subject is what a check judges: a registered parcel or a what-if
 // geometry. Geometry is CGCS2000 lon/lat, validated by geo.
 type Subject struct {
-	ParcelID         int64 // 0 for a what-if check
-	Name             string
-	CountyCode       string // empty: any one county
-	Mineral          string // for the rule table's mineral exceptions
-	Geometry         orb.MultiPolygon
-	StatedAreaKm2    string // empty: none stated
+	ParcelID      int64 // 0 for a what-if check
+	Name          string
+	CountyCode    string // empty: any one county
+	Mineral       string // for the rule table's mineral exceptions
+	Geometry      orb.MultiPolygon
+	StatedAreaKm2 string // empty: none stated
+	// ElevationTopM and ElevationBottomM are the mining elevation range
+	// as stated; nil when unknown.
 	ElevationTopM    *float64
 	ElevationBottomM *float64
+	// Volume is the right as a volume, XYZ faces of the prism between the
+	// range's bottom and top in the subject's own zone (see ExtentOf): the
+	// stored volume of a registered parcel, the one the store made from the
+	// range for a what-if check; nil when the range is unknown. The 3-D
+	// rule reads the vertical extent from it.
+	Volume geom.T
 }
 
 // Hit is one feature (or registered parcel) a check found on or near the
@@ -91,10 +100,16 @@ type Hit struct {
 	DistanceM        float64  `json:"distance_m"`
 	ElevationTopM    *float64 `json:"elevation_top_m,omitempty"`
 	ElevationBottomM *float64 `json:"elevation_bottom_m,omitempty"`
-	Severity         string   `json:"severity" enum:"pass,warn,fail"`
-	Reason           string   `json:"reason"`
+	// OverlapM3 is the volume the subject shares with another mining right
+	// (separate_3d) whose footprint it overlaps: the plan overlap times the
+	// height the two volumes share; 0 for vertical layering, absent when a
+	// volume is unknown or the rule is not separate_3d.
+	OverlapM3 *float64 `json:"overlap_m3,omitempty" doc:"separate_3d: volume shared with the other mining right, m³ (立方米): the plan overlap times the height both volumes span; 0 for vertical layering"`
+	Severity  string   `json:"severity" enum:"pass,warn,fail"`
+	Reason    string   `json:"reason"`
 
 	boundaryM *float64 // distance to the county's boundary, within_own_county only
+	volume    geom.T   // the other right's volume, separate_3d only
 }
 
 // Check is the outcome of one rule against one layer (or of the area and
@@ -143,7 +158,8 @@ type Layer struct {
 // feature within reach of the subject ("hit"), the nearest feature of a
 // layer ("nearest"), the area a within_any layer covers ("cover"), or a
 // registered parcel ("parcel", LayerID nil). Figures are metres and m² in
-// the subject's own zone; nil where the query has none.
+// the subject's own zone; nil where the query has none. TopM and BottomM
+// are the range as recorded, for the report; the 3-D rule judges Volume.
 type Row struct {
 	What      string
 	LayerID   *int64
@@ -154,6 +170,9 @@ type Row struct {
 	TopM      *float64
 	BottomM   *float64
 	BoundaryM *float64
+	// Volume is the feature's or parcel's volume (XYZ faces, see
+	// ExtentOf) when it has an elevation range; nil otherwise.
+	Volume geom.T
 }
 
 // Measures are the subject's own figures: the 3° zone every metric figure

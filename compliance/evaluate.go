@@ -175,6 +175,7 @@ func hitOf(source string, h Row, areaM2 float64) Hit {
 		out.DistanceM = *h.DistanceM
 	}
 	out.boundaryM = h.BoundaryM
+	out.volume = h.Volume
 	return out
 }
 
@@ -200,7 +201,7 @@ func judgeNear(c *Check, subj Subject, r Rule, src string) {
 		plan := fmt.Sprintf("by %s m² (%s of the parcel)", m2(h.OverlapM2), pct(h.OverlapPct))
 		switch {
 		case h.OverlapM2 > minOverlapM2 && r.Effect == EffectSeparate3D:
-			h.Severity, h.Reason = judge3D(subj, h, label, plan)
+			h.Severity, h.Reason, h.OverlapM3 = judge3D(subj, h, label, plan)
 		case h.OverlapM2 > minOverlapM2:
 			h.Severity, h.Reason = VerdictFail, fmt.Sprintf("overlaps %s %s", label, plan)
 		case h.DistanceM < r.HardDistanceM:
@@ -237,26 +238,30 @@ func judgeNear(c *Check, subj Subject, r Rule, src string) {
 	c.Statement = strings.Join(parts, "; ")
 }
 
-// judge3D decides an overlap in plan with another mining right: a conflict
-// only when the elevation ranges overlap too.
-func judge3D(subj Subject, h Hit, label, plan string) (string, string) {
-	if subj.ElevationTopM == nil || subj.ElevationBottomM == nil || h.ElevationTopM == nil || h.ElevationBottomM == nil {
+// judge3D decides an overlap in plan with another mining right from the
+// two volumes: a conflict only when their vertical extents overlap too. It
+// returns the volume they share (nil when a volume is unknown).
+func judge3D(subj Subject, h Hit, label, plan string) (string, string, *float64) {
+	own, ownOK := ExtentOf(subj.Volume)
+	their, theirOK := ExtentOf(h.volume)
+	if !ownOK || !theirOK {
 		whose := "the elevation range of " + label + " is"
-		if subj.ElevationTopM == nil {
+		if !ownOK {
 			whose = "the parcel's elevation range is"
-			if h.ElevationTopM == nil {
+			if !theirOK {
 				whose = "both elevation ranges are"
 			}
 		}
-		return VerdictFail, fmt.Sprintf("overlaps %s in plan %s and %s unknown, so a 3-D conflict cannot be ruled out: record the mining elevation range (开采标高)", label, plan, whose)
+		return VerdictFail, fmt.Sprintf("overlaps %s in plan %s and %s unknown, so a 3-D conflict cannot be ruled out: record the mining elevation range (开采标高)", label, plan, whose), nil
 	}
-	lo := math.Max(*subj.ElevationBottomM, *h.ElevationBottomM)
-	hi := math.Min(*subj.ElevationTopM, *h.ElevationTopM)
-	ranges := fmt.Sprintf("the elevation ranges %s and %s", elevRange(*subj.ElevationTopM, *subj.ElevationBottomM), elevRange(*h.ElevationTopM, *h.ElevationBottomM))
-	if hi > lo {
-		return VerdictFail, fmt.Sprintf("3-D conflict: overlaps %s in plan %s and %s overlap by %s m", label, plan, ranges, metres(hi-lo))
+	ranges := fmt.Sprintf("the elevation ranges %s and %s", elevRange(own.TopM, own.BottomM), elevRange(their.TopM, their.BottomM))
+	height, shared := own.Shared(their)
+	if shared {
+		v := h.OverlapM2 * height
+		return VerdictFail, fmt.Sprintf("3-D conflict: overlaps %s in plan %s and %s overlap by %s m (%s m³ in common)", label, plan, ranges, metres(height), m2(v)), &v
 	}
-	return VerdictWarn, fmt.Sprintf("vertical layering: overlaps %s in plan %s but %s are disjoint (%s m apart); allowed, review the layering", label, plan, ranges, metres(lo-hi))
+	none := 0.0
+	return VerdictWarn, fmt.Sprintf("vertical layering: overlaps %s in plan %s but %s are disjoint (%s m apart); allowed, review the layering", label, plan, ranges, metres(-height)), &none
 }
 
 // judgeWithin applies a within_any rule: the features together must cover

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/twpayne/go-geom"
 
 	"minerights/compliance"
 	"minerights/geo"
@@ -56,7 +57,16 @@ func quiet() []compliance.Row {
 
 func subject() compliance.Subject {
 	return compliance.Subject{Name: "t", CountyCode: "411726", Mineral: "建筑用砂岩", Geometry: square,
-		ElevationTopM: f(460), ElevationBottomM: f(210)}
+		ElevationTopM: f(460), ElevationBottomM: f(210), Volume: prism(460, 210)}
+}
+
+// prism is a right's volume as the store hands it: the bottom and top faces
+// of a 100 m square at the given elevations, XYZ.
+func prism(top, bottom float64) geom.T {
+	face := func(z float64) []float64 {
+		return []float64{38500000, 3650000, z, 38500100, 3650000, z, 38500100, 3650100, z, 38500000, 3650100, z, 38500000, 3650000, z}
+	}
+	return geom.NewMultiPolygonFlat(geom.XYZ, append(face(bottom), face(top)...), [][]int{{15}, {30}}).SetSRID(4526)
 }
 
 func measures() compliance.Measures {
@@ -102,15 +112,15 @@ func TestEvaluate(t *testing.T) {
 		{name: "farmland without exception", check: "layer:farmland", verdict: compliance.VerdictFail, words: "overlaps 永久基本农田 F (f1) by 5,000 m²",
 			rows: []compliance.Row{{What: "hit", LayerID: id(2), FID: s("f1"), Name: s("F"), OverlapM2: f(5000), DistanceM: f(0)}}},
 		{name: "3-D: elevation ranges overlap", check: "layer:mining_rights", verdict: compliance.VerdictFail, words: "3-D conflict",
-			rows: []compliance.Row{{What: "hit", LayerID: id(4), FID: s("m1"), Name: s("M"), OverlapM2: f(2000), DistanceM: f(0), TopM: f(490), BottomM: f(260)}}},
+			rows: []compliance.Row{{What: "hit", LayerID: id(4), FID: s("m1"), Name: s("M"), OverlapM2: f(2000), DistanceM: f(0), TopM: f(490), BottomM: f(260), Volume: prism(490, 260)}}},
 		{name: "3-D: disjoint elevations are layering", check: "layer:mining_rights", verdict: compliance.VerdictWarn, words: "vertical layering",
-			rows: []compliance.Row{{What: "hit", LayerID: id(4), FID: s("m1"), Name: s("M"), OverlapM2: f(2000), DistanceM: f(0), TopM: f(200), BottomM: f(100)}}},
+			rows: []compliance.Row{{What: "hit", LayerID: id(4), FID: s("m1"), Name: s("M"), OverlapM2: f(2000), DistanceM: f(0), TopM: f(200), BottomM: f(100), Volume: prism(200, 100)}}},
 		{name: "3-D: unknown elevation fails", check: "layer:mining_rights", verdict: compliance.VerdictFail, words: "cannot be ruled out",
 			rows: []compliance.Row{{What: "hit", LayerID: id(4), FID: s("m1"), Name: s("M"), OverlapM2: f(2000), DistanceM: f(0)}}},
 		{name: "3-D: registered parcel above", check: "parcels", verdict: compliance.VerdictWarn, words: "registered parcel P (id 7)",
-			rows: []compliance.Row{{What: "parcel", FID: s("7"), Name: s("P"), OverlapM2: f(3000), DistanceM: f(0), TopM: f(900), BottomM: f(500)}}},
-		{name: "3-D: registered parcel in the same range", check: "parcels", verdict: compliance.VerdictFail, words: "overlap by 250 m",
-			rows: []compliance.Row{{What: "parcel", FID: s("7"), Name: s("P"), OverlapM2: f(3000), DistanceM: f(0), TopM: f(460), BottomM: f(210)}}},
+			rows: []compliance.Row{{What: "parcel", FID: s("7"), Name: s("P"), OverlapM2: f(3000), DistanceM: f(0), TopM: f(900), BottomM: f(500), Volume: prism(900, 500)}}},
+		{name: "3-D: registered parcel in the same range", check: "parcels", verdict: compliance.VerdictFail, words: "overlap by 250 m (750,000 m³ in common)",
+			rows: []compliance.Row{{What: "parcel", FID: s("7"), Name: s("P"), OverlapM2: f(3000), DistanceM: f(0), TopM: f(460), BottomM: f(210), Volume: prism(460, 210)}}},
 		{name: "within any: covered", check: "layer:mining_zones", verdict: compliance.VerdictPass, words: "100% of the parcel"},
 		{name: "within any: partly outside", check: "layer:mining_zones", verdict: compliance.VerdictFail, words: "250,000 m² (25.00% of the parcel) lies outside every",
 			rows: []compliance.Row{

@@ -113,7 +113,7 @@ func (s *Store) PutSettings(ctx context.Context, st compliance.Settings) (compli
 // SubjectOf is the compliance subject of a registered parcel.
 func SubjectOf(p Parcel) compliance.Subject {
 	return compliance.Subject{ParcelID: p.ID, Name: p.Name, CountyCode: p.CountyCode, Mineral: p.Mineral, Geometry: p.Geometry,
-		StatedAreaKm2: p.StatedAreaKm2, ElevationTopM: p.ElevationTopM, ElevationBottomM: p.ElevationBottomM}
+		StatedAreaKm2: p.StatedAreaKm2, ElevationTopM: p.ElevationTopM, ElevationBottomM: p.ElevationBottomM, Volume: p.Volume}
 }
 
 // CheckGeometry checks a geometry that is not registered (what-if): nothing
@@ -219,7 +219,19 @@ func (s *Store) checkTx(ctx context.Context, mode pgx.TxAccessMode, fn func(pgx.
 // subject the within_any layers cover, and the registered parcels near it:
 // compliance_hits() in 002_compliance.sql. $1 is the subject as WKB (SRID
 // 4490), $2 the parcel to leave out.
-const hitsSQL = `SELECT what, layer_id, fid, name, overlap_m2, distance_m, top_m, bottom_m, boundary_m FROM compliance_hits($1::bytea, $2::bigint)`
+//
+// A row with an elevation range (a mining right) carries its stored volume
+// (compliance_hit_volume, 015_right_volume.sql), which the rule book judges.
+const hitsSQL = `SELECT what, layer_id, fid, name, overlap_m2, distance_m, top_m, bottom_m, boundary_m,
+		compliance_hit_volume(what, layer_id, fid, top_m)
+	FROM compliance_hits($1::bytea, $2::bigint)`
+
+// volumeSQL makes the volume of a subject that is not stored (a what-if
+// check with an elevation range) as the database makes every stored one:
+// mining_right_volume of 015_right_volume.sql, NULL for an invalid plan.
+// $1 is the plan as WKB (SRID 4490), $2 the top and $3 the bottom.
+const volumeSQL = `SELECT CASE WHEN ST_IsValid(g) THEN mining_right_volume(g, $2::float8, $3::float8) END
+	FROM (SELECT ST_SetSRID(ST_GeomFromWKB($1::bytea), 4490) AS g) s`
 
 // validitySQL judges the subject ($1, WKB), measures its area in its own
 // 3° zone, and reads what the report records of the rules.
@@ -257,6 +269,12 @@ func check(ctx context.Context, db batcher, subj compliance.Subject) (compliance
 	b.Queue(rulesSQL)
 	b.Queue(layersSQL)
 	b.Queue(hitsSQL, g, parcelID)
+	// A subject with a range but no stored volume gets one made, in the
+	// same round trip.
+	makeVolume := subj.Volume == nil && subj.ElevationTopM != nil && subj.ElevationBottomM != nil
+	if makeVolume {
+		b.Queue(volumeSQL, g, subj.ElevationTopM, subj.ElevationBottomM)
+	}
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	var valid bool
@@ -291,11 +309,20 @@ func check(ctx context.Context, db batcher, subj compliance.Subject) (compliance
 	}
 	raws, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (compliance.Row, error) {
 		var h compliance.Row
-		err := row.Scan(&h.What, &h.LayerID, &h.FID, &h.Name, &h.OverlapM2, &h.DistanceM, &h.TopM, &h.BottomM, &h.BoundaryM)
+		var v Geometry
+		err := row.Scan(&h.What, &h.LayerID, &h.FID, &h.Name, &h.OverlapM2, &h.DistanceM, &h.TopM, &h.BottomM, &h.BoundaryM, &v)
+		h.Volume = v.T
 		return h, err
 	})
 	if err != nil {
 		return rep, "", err
+	}
+	if makeVolume {
+		var v Geometry
+		if err := br.QueryRow().Scan(&v); err != nil {
+			return rep, "", err
+		}
+		subj.Volume = v.T
 	}
 	if err := br.Close(); err != nil {
 		return rep, "", err

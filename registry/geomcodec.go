@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -17,7 +18,9 @@ import (
 
 // Geometry is a PostGIS geometry value at the storage boundary: a go-geom
 // geometry with its SRID and layout (XY, or XYZ where a mining right is a
-// volume), read and written as EWKB. A nil T is SQL NULL.
+// volume), read and written as EWKB. A nil T is SQL NULL. A mining right's
+// volume, a POLYHEDRALSURFACE Z in PostGIS (migration 015), reads as a
+// *geom.MultiPolygon of its faces in XYZ (see asMultiPolygon).
 //
 // On a connection where RegisterGeometry has run, geometry travels in the
 // binary protocol through GeometryCodec. Elsewhere (a pool made without
@@ -144,11 +147,43 @@ func decodeGeometry(src []byte, text bool) (g geom.T, err error) {
 			return nil, fmt.Errorf("%w: %v", ErrGeometry, err)
 		}
 	}
-	g, err = ewkb.Unmarshal(b)
+	g, err = ewkb.Unmarshal(asMultiPolygon(b))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrGeometry, err)
 	}
 	return g, nil
+}
+
+// EWKB type codes of the geometries go-geom has no type for but reads in
+// another's layout.
+const (
+	wkbMultiPolygon      = 6
+	wkbPolyhedralSurface = 15
+)
+
+// asMultiPolygon returns b with a PolyhedralSurface's type code made a
+// MultiPolygon's: a mining right's volume (migration 015) is stored as a
+// POLYHEDRALSURFACE Z, which go-geom does not know, and whose (E)WKB is
+// laid out exactly as a multipolygon's (a count, then that many polygons),
+// so it reads as a MultiPolygon of its faces with every coordinate as
+// stored. The flags of EWKB (Z, M, SRID in the high bits) are kept.
+// Anything else is returned as it is.
+func asMultiPolygon(b []byte) []byte {
+	if len(b) < 5 || b[0] > 1 {
+		return b
+	}
+	var order binary.ByteOrder = binary.BigEndian
+	if b[0] == 1 {
+		order = binary.LittleEndian
+	}
+	t := order.Uint32(b[1:5])
+	flags, code := t&0xf0000000, t&0x0fffffff
+	if code != wkbPolyhedralSurface {
+		return b
+	}
+	out := slices.Clone(b)
+	order.PutUint32(out[1:5], flags|wkbMultiPolygon)
+	return out
 }
 
 // ScanText reads PostGIS's text form (hex EWKB): the path of a connection

@@ -169,3 +169,72 @@ func TestOrbConversion(t *testing.T) {
 		t.Error("a point is not a parcel geometry")
 	}
 }
+
+// TestGeometryCodecReadsPolyhedralSurface: a mining right's volume, a
+// POLYHEDRALSURFACE Z in PostGIS, reads as a MultiPolygon Z of its faces
+// with every coordinate PostGIS holds, through the codec (binary EWKB), a
+// pool without it (hex EWKB text), and as big-endian EWKB; a polygon's
+// EWKB is not touched.
+func TestGeometryCodecReadsPolyhedralSurface(t *testing.T) {
+	ctx := context.Background()
+	d := registrytest.Migrated(t)
+	plain, err := pgxpool.New(ctx, d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(plain.Close)
+	const cube = `SRID=4526;POLYHEDRALSURFACE Z (
+		((38500000 3650000 210,38500000 3650100 210,38500100 3650100 210,38500100 3650000 210,38500000 3650000 210)),
+		((38500000 3650000 460,38500100 3650000 460,38500100 3650100 460,38500000 3650100 460,38500000 3650000 460)),
+		((38500000 3650000 210,38500100 3650000 210,38500100 3650000 460,38500000 3650000 460,38500000 3650000 210)),
+		((38500100 3650000 210,38500100 3650100 210,38500100 3650100 460,38500100 3650000 460,38500100 3650000 210)),
+		((38500100 3650100 210,38500000 3650100 210,38500000 3650100 460,38500100 3650100 460,38500100 3650100 210)),
+		((38500000 3650100 210,38500000 3650000 210,38500000 3650000 460,38500000 3650100 460,38500000 3650100 210)))`
+	var want []float64
+	rows, err := d.Pool.Query(ctx, `SELECT ST_X(p.geom), ST_Y(p.geom), ST_Z(p.geom) FROM ST_DumpPoints($1::geometry) p ORDER BY p.path`, cube)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var x, y, z float64
+		if err := rows.Scan(&x, &y, &z); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, x, y, z)
+	}
+	if rows.Err() != nil || len(want) != 6*5*3 {
+		t.Fatalf("points of the cube: %v, %d", rows.Err(), len(want))
+	}
+	check := func(t *testing.T, g geom.T, srid int) {
+		t.Helper()
+		mp, ok := g.(*geom.MultiPolygon)
+		if !ok || mp.Layout() != geom.XYZ || mp.SRID() != srid || mp.NumPolygons() != 6 || !slices.Equal(mp.FlatCoords(), want) {
+			t.Errorf("read as %T %#v", g, g)
+		}
+	}
+	for poolName, pool := range map[string]*pgxpool.Pool{"codec": d.Pool, "text": plain} {
+		t.Run(poolName, func(t *testing.T) {
+			var back registry.Geometry
+			if err := pool.QueryRow(ctx, `SELECT $1::geometry`, cube).Scan(&back); err != nil {
+				t.Fatal(err)
+			}
+			check(t, back.T, 4526)
+		})
+	}
+	var xdr, poly []byte
+	if err := d.Pool.QueryRow(ctx, `SELECT ST_AsEWKB(g, 'XDR'), ST_AsEWKB(ST_GeometryN(g, 1)) FROM (SELECT $1::geometry AS g) s`, cube).
+		Scan(&xdr, &poly); err != nil {
+		t.Fatal(err)
+	}
+	c := registry.GeometryCodec{}
+	v, err := c.DecodeValue(nil, 0, pgtype.BinaryFormatCode, xdr)
+	if err != nil {
+		t.Fatalf("big-endian EWKB: %v", err)
+	}
+	check(t, v.(geom.T), 4526)
+	if v, err := c.DecodeValue(nil, 0, pgtype.BinaryFormatCode, poly); err != nil {
+		t.Fatal(err)
+	} else if _, ok := v.(*geom.Polygon); !ok {
+		t.Errorf("a face read as %T", v)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+	"github.com/twpayne/go-geom"
 )
 
 // Parcel statuses. A parcel is registered, then announced for sale, then in
@@ -63,9 +64,15 @@ type Parcel struct {
 	// Zone is the parcel's own CGCS2000 3° Gauss-Krüger zone, from its
 	// longitude (cgcs2000_zone): ComputedAreaM2 and every compliance
 	// figure are measured in it (EPSG 4488+Zone).
-	Zone              int
-	ElevationTopM     *float64
-	ElevationBottomM  *float64
+	Zone             int
+	ElevationTopM    *float64
+	ElevationBottomM *float64
+	// Volume is the right as the database keeps it (parcel.volume,
+	// migration 015): the prism of the footprint between the bottom and the
+	// top of the elevation range in the parcel's own zone, read through
+	// GeometryCodec as a go-geom MultiPolygon of its faces in XYZ; nil when
+	// the range is unknown.
+	Volume            geom.T
 	MiningMethod      *string
 	ServiceLifeYears  *string
 	StartingPriceYuan *int64
@@ -142,7 +149,7 @@ type ParcelFilter struct {
 
 const parcelColumns = `p.id, p.gazette_no, p.name, p.county_code, c.name, p.mineral, p.basis, p.basis_text,
 	p.status, p.geom, p.stated_area_km2::text, ST_Area(ST_Transform(p.geom, cgcs2000_zone_srid(p.geom))), cgcs2000_zone(p.geom),
-	p.elevation_top_m, p.elevation_bottom_m, p.mining_method, p.service_life_years::text,
+	p.elevation_top_m, p.elevation_bottom_m, p.volume, p.mining_method, p.service_life_years::text,
 	p.starting_price_yuan, p.statement, p.schedule, p.responsible, p.details, p.source_document,
 	p.geometry_source, p.created_at, p.updated_at, p.version,
 	COALESCE((SELECT json_agg(json_build_object('commodity', r.commodity, 'quantity', r.quantity::text,
@@ -155,10 +162,10 @@ const parcelColumns = `p.id, p.gazette_no, p.name, p.county_code, c.name, p.mine
 func scanParcel(row pgx.Row) (Parcel, error) {
 	var p Parcel
 	var details, reserves, capacity []byte
-	var g Geometry
+	var g, vol Geometry
 	err := row.Scan(&p.ID, &p.GazetteNo, &p.Name, &p.CountyCode, &p.CountyName, &p.Mineral, &p.Basis,
 		&p.BasisText, &p.Status, &g, &p.StatedAreaKm2, &p.ComputedAreaM2, &p.Zone, &p.ElevationTopM,
-		&p.ElevationBottomM, &p.MiningMethod, &p.ServiceLifeYears, &p.StartingPriceYuan, &p.Statement,
+		&p.ElevationBottomM, &vol, &p.MiningMethod, &p.ServiceLifeYears, &p.StartingPriceYuan, &p.Statement,
 		&p.Schedule, &p.Responsible, &details, &p.SourceDocument, &p.GeometrySource, &p.CreatedAt,
 		&p.UpdatedAt, &p.Version, &reserves, &capacity)
 	if err != nil {
@@ -167,6 +174,7 @@ func scanParcel(row pgx.Row) (Parcel, error) {
 	if p.Geometry, err = OrbOfGeometry(g.T); err != nil {
 		return p, err
 	}
+	p.Volume = vol.T
 	if err := json.Unmarshal(details, &p.Details); err != nil {
 		return p, err
 	}
