@@ -41,7 +41,9 @@ deps-run:
 # not among them: it checks 009's trigger, which Citus drops, see
 # docs/scaling.md.)
 CITUS_SALE_TESTS := TestFailedSales|TestPlainBidsLeaveTheMachine|TestVerifyDuringBids|TestCheckAuditIncremental|TestAuditSaltsHideIdentities|TestBidJudgedAtArrival|TestPriceChangeRacesSaleCreation|TestBidRateFromBidTable
-CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit|$(CITUS_SALE_TESTS)
+# The rights as volumes (migration 015): stored, judged, read by GDAL.
+CITUS_VOLUME_TESTS := TestRightVolumeFollowsFootprintAndRange|TestLayerRightVolumes|TestRightAboveAnotherRight|TestThreeDimensionalRule|TestGDALReadsRightVolume
+CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit|$(CITUS_SALE_TESTS)|$(CITUS_VOLUME_TESTS)
 CITUS_API_TESTS := TestDrill|TestTenderThreeBidders|TestConcurrentBidsTwoProcesses|TestRulesAndLayerImportOverHTTP|TestFailuresAndDefaultAPI|TestDraftSaleIsNotFound|TestNoIdentityBeforeClose|TestCalendarLoadUnblocksAnnouncement|TestComplianceReportFlow|TestWhatIfCheck|TestEventsFanOut
 CITUS_MAP_TESTS := TestOGCItemsQueries|TestTiles|TestTileCacheInvalidation|TestGDALReadsFeaturesAndTiles|TestCompile
 test-citus: deps
