@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,22 +56,39 @@ func assertVolume(t *testing.T, pool *pgxpool.Pool, store *registry.Store, id in
 	if v.kind != "POLYHEDRALSURFACE" || v.dims != 3 || v.srid != v.zoneSRID || !v.closed {
 		t.Errorf("volume is a %s in %d dimensions, SRID %d (own zone %d), closed %v", v.kind, v.dims, v.srid, v.zoneSRID, v.closed)
 	}
+	assertShape(t, v, top, bottom)
+	assertCodecVolume(t, store, id, v.srid, v.faces, top, bottom)
+}
+
+// assertShape checks what a volume without holes and one with holes have
+// alike: its Z is the range, a bottom, a top and a wall per edge, top and
+// bottom faces of the footprint's area in its zone. (PostGIS's ST_IsClosed
+// looks at the outer rings of the faces only, and calls a prism with a
+// hole open: TestRightVolumeWithHole asks SFCGAL instead.)
+func assertShape(t *testing.T, v volumeFigures, top, bottom float64) {
+	t.Helper()
 	if v.zmin != bottom || v.zmax != top {
 		t.Errorf("volume spans Z %v…%v, range is %v…%v", v.zmin, v.zmax, bottom, top)
 	}
-	// One polygon without holes: bottom, top, and a wall per edge.
+	// One polygon: bottom, top, and a wall per edge of every ring.
 	if v.polygons != 1 || v.faces != 2+v.edges {
 		t.Errorf("%d faces for %d polygon(s) of %d edges", v.faces, v.polygons, v.edges)
 	}
 	if math.Abs(v.topArea-v.own) > 1e-6*v.own || math.Abs(v.bottomArea-v.own) > 1e-6*v.own {
 		t.Errorf("top face %.4f m², bottom face %.4f m², footprint in its zone %.4f m²", v.topArea, v.bottomArea, v.own)
 	}
-	p, err := store.GetParcel(ctx, id)
+}
+
+// assertCodecVolume checks the volume of parcel id as the store reads it
+// through the codec: go-geom XYZ faces in its zone, spanning the range.
+func assertCodecVolume(t *testing.T, store *registry.Store, id int64, srid, faces int, top, bottom float64) {
+	t.Helper()
+	p, err := store.GetParcel(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mp, ok := p.Volume.(*geom.MultiPolygon)
-	if !ok || mp.Layout() != geom.XYZ || mp.SRID() != v.srid || mp.NumPolygons() != v.faces {
+	if !ok || mp.Layout() != geom.XYZ || mp.SRID() != srid || mp.NumPolygons() != faces {
 		t.Fatalf("the store reads the volume as %T %#v", p.Volume, p.Volume)
 	}
 	if e, ok := compliance.ExtentOf(p.Volume); !ok || e.BottomM != bottom || e.TopM != top {
@@ -133,6 +151,62 @@ func TestRightVolumeFollowsFootprintAndRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertVolume(t, pool, store, p.ID, top, bottom)
+}
+
+// TestRightVolumeWithHole: a footprint with a hole (a pit left out) gives
+// a prism with walls around the hole too; SFCGAL, where installed, makes it
+// a valid solid whose volume is the footprint's area times the height.
+func TestRightVolumeWithHole(t *testing.T) {
+	ctx := context.Background()
+	store, pool := newStore(t, true)
+	outer := box(114.25, 32.1, 1, 1)[0][0]
+	hole := box(114.253, 32.103, 0.3, 0.3)[0][0]
+	slices.Reverse(hole)
+	top, bottom := 320.0, 80.0
+	p, err := store.CreateParcel(ctx, registry.ParcelInput{Name: "hole", CountyCode: "411726", Mineral: "建筑用砂岩", Basis: "explored",
+		Geometry: orb.MultiPolygon{{outer, hole}}, GeometrySource: registry.GeometrySurveyed, ElevationTopM: &top, ElevationBottomM: &bottom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v volumeFigures
+	if err := pool.QueryRow(ctx, volumeFiguresSQL+` FROM parcel WHERE id = $1`, p.ID).Scan(&v.kind, &v.dims, &v.srid, &v.zoneSRID,
+		&v.zmin, &v.zmax, &v.closed, &v.faces, &v.edges, &v.polygons, &v.topArea, &v.bottomArea, &v.own); err != nil {
+		t.Fatal(err)
+	}
+	if v.kind != "POLYHEDRALSURFACE" || v.dims != 3 || v.srid != v.zoneSRID || v.edges != 8 {
+		t.Errorf("volume is a %s in %d dimensions, SRID %d (own zone %d), %d edges", v.kind, v.dims, v.srid, v.zoneSRID, v.edges)
+	}
+	assertShape(t, v, top, bottom)
+	assertCodecVolume(t, store, p.ID, v.srid, v.faces, top, bottom)
+	if pgtest.Citus() != nil || !haveSFCGAL(t, pool) {
+		return
+	}
+	var solid float64
+	if err := pool.QueryRow(ctx, `SELECT ST_Volume(ST_MakeSolid(volume)) FROM parcel WHERE id = $1`, p.ID).Scan(&solid); err != nil {
+		t.Fatal(err)
+	}
+	if want := v.own * (top - bottom); math.Abs(solid-want) > 1e-6*want {
+		t.Errorf("SFCGAL's volume %.3f m³, footprint × height %.3f m³", solid, want)
+	}
+}
+
+// haveSFCGAL creates postgis_sfcgal in the test database when PostgreSQL
+// has it (Debian's PostGIS package ships it), and says whether it did.
+func haveSFCGAL(t *testing.T, pool *pgxpool.Pool) bool {
+	t.Helper()
+	ctx := context.Background()
+	var ok bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis_sfcgal')`).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Log("postgis_sfcgal is not installed: no solid cross-check")
+		return false
+	}
+	if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS postgis_sfcgal`); err != nil {
+		t.Fatal(err)
+	}
+	return true
 }
 
 // TestLayerRightVolumes: every feature of the seeded mining-rights layer
@@ -244,16 +318,8 @@ func TestRightAboveAnotherRight(t *testing.T) {
 	if pgtest.Citus() != nil {
 		return
 	}
-	var sfcgal bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis_sfcgal')`).Scan(&sfcgal); err != nil {
-		t.Fatal(err)
-	}
-	if !sfcgal {
-		t.Log("postgis_sfcgal is not installed: the solid intersection is not cross-checked")
+	if !haveSFCGAL(t, pool) {
 		return
-	}
-	if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS postgis_sfcgal`); err != nil {
-		t.Fatal(err)
 	}
 	var exact float64
 	if err := pool.QueryRow(ctx, `SELECT ST_Volume(ST_3DIntersection(ST_MakeSolid(a.volume), ST_MakeSolid(b.volume)))

@@ -3,8 +3,10 @@
 -- Gauss-Krüger zone (cgcs2000_zone_srid, 014). The volume is a closed
 -- vertical prism stored as a POLYHEDRALSURFACE Z: the bottom face (facing
 -- down), the top face (facing up) and one wall per edge of every ring
--- (facing out), so that PostGIS sees a closed surface (ST_IsClosed) and
--- SFCGAL could make it a solid (ST_MakeSolid) as it is. It is a generated
+-- (facing out): a closed shell per part of the footprint, which SFCGAL
+-- makes a solid as it is (ST_MakeSolid; PostGIS's own ST_IsClosed looks at
+-- the faces' outer rings only, so it says so for footprints without holes;
+-- a range of zero height gives a flat, degenerate prism). It is a generated
 -- column of the parcel and of every layer feature: the database computes it
 -- from the footprint and the range on every insert and update, so it can
 -- never disagree with them, and it is NULL when the range is unknown.
