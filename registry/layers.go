@@ -87,8 +87,8 @@ type LayerImport struct {
 
 // FeatureProblem is one feature of an import that cannot be loaded.
 type FeatureProblem struct {
-	Index  int    `json:"index" doc:"1-based position of the feature in the file"`
-	FID    string `json:"fid,omitempty" doc:"Feature id"`
+	Index  int    `json:"index"` // 1-based position of the feature in the file
+	FID    string `json:"fid,omitempty"`
 	Reason string `json:"reason"`
 }
 
