@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -11,12 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"minerights/internal/apitest"
+	"minerights/registry"
 	"minerights/registry/registrytest"
 )
 
 // TestServeStopsEveryGoroutine: serve with every background part on (the
 // store's notifications, the replica monitor, the hub, the scheduler, the
-// event fan-out, the metrics listener) stops within a bound after SIGTERM,
+// event fan-out, the metrics listener, the halls with two taken-over event
+// streams open) stops within a bound after SIGTERM,
 // and when it returns no goroutine of ours is left: cmd starts each one and
 // waits for each one.
 func TestServeStopsEveryGoroutine(t *testing.T) {
@@ -27,9 +35,21 @@ func TestServeStopsEveryGoroutine(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	before := runtime.NumGoroutine()
-	base, done, logs := serveIn(t, ctx, db, "--metrics-addr", "127.0.0.1:0", "--database-read-url", db.URL, "--shutdown-timeout", "5s")
+	base, done, logs := serveIn(t, ctx, db, "--metrics-addr", "127.0.0.1:0", "--database-read-url", db.URL, "--shutdown-timeout", "5s", "--rules", "drill")
 	if base == "" {
 		t.Fatalf("server did not start: %s", logs.String())
+	}
+	// Two live event streams of a sale, taken over by its hall, are open
+	// when the signal comes.
+	sale := announcedSale(t, db, base)
+	var streams []net.Conn
+	for range 2 {
+		streams = append(streams, takenOverStream(t, base, sale))
+	}
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(ours(), "minerights/openapi.(*hall).run"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("no hall runs for the streams:\n%s", ours())
+		}
 	}
 	for _, path := range []string{"/readyz", "/api/v1/parcels", "/api/v1/sales"} {
 		resp, err := client.Get(base + path)
@@ -59,6 +79,12 @@ func TestServeStopsEveryGoroutine(t *testing.T) {
 	if left := ours(); left != "" {
 		t.Fatalf("goroutines of ours left when serve returned:\n%s", left)
 	}
+	for i, c := range streams {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("stream %d was not closed by the shutdown: %v", i, err)
+		}
+	}
 	// The rest (the runtime's, net/http's closing connections) settle
 	// within a moment to the count before serve.
 	deadline := time.Now().Add(5 * time.Second)
@@ -82,4 +108,61 @@ func ours() string {
 		}
 	}
 	return strings.Join(out, "\n\n")
+}
+
+// announcedSale creates and announces a sale of the second parcel through
+// the API at base, as the bureau.
+func announcedSale(t *testing.T, db registrytest.DB, base string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	tok, err := db.Store.CreateToken(ctx, registry.RoleBureau, "登记科", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _, err := db.Store.ListParcels(ctx, registry.ParcelFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Store.RunCompliance(ctx, ps[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	must := func(status int, method, path, body string) apitest.Reply {
+		t.Helper()
+		r, err := apitest.Do(http.DefaultClient, base, method, path, tok, body)
+		if err != nil || r.Status != status {
+			t.Fatalf("%s %s: %d %s (%v)", method, path, r.Status, r.Body, err)
+		}
+		return r
+	}
+	var sale struct{ ID int64 }
+	must(201, "POST", "/api/v1/sales", fmt.Sprintf(`{"parcel_id":%d,"method":"listing","increment":1000,"deposit":1000}`, ps[1].ID)).JSON(t, &sale)
+	var now time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := json.Marshal(map[string]any{"apply_start": now.Add(time.Minute), "apply_end": now.Add(2 * time.Minute),
+		"deposit_deadline": now.Add(2 * time.Minute), "bidding_start": now.Add(2 * time.Minute), "bidding_end": now.Add(3 * time.Minute)})
+	must(200, "POST", fmt.Sprintf("/api/v1/sales/%d/announcement", sale.ID), string(w))
+	return sale.ID
+}
+
+// takenOverStream opens an event stream of sale and reads its head, which
+// says the connection was taken over from the HTTP server.
+func takenOverStream(t *testing.T, base string, sale int64) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET /api/v1/sales/%d/events HTTP/1.1\r\nHost: x\r\n\r\n", sale)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || len(res.TransferEncoding) > 0 || !res.Close {
+		t.Fatalf("the stream was not taken over: %d, transfer-encoding %v", res.StatusCode, res.TransferEncoding)
+	}
+	return conn
 }
