@@ -1,11 +1,9 @@
 package openapi_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"minerights/internal/apitest"
 	"minerights/openapi"
 )
 
@@ -29,23 +28,9 @@ func TestStreamTakenOver(t *testing.T) {
 	t.Parallel()
 	x := newXfer(t, fast(t), 1, takeOver)
 	sale := announced(x)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(x.urls[0], "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /api/v1/sales/%d/events HTTP/1.1\r\nHost: x\r\n\r\n", sale)
-	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	br := bufio.NewReader(conn)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" || res.Header.Get("Cache-Control") != "no-cache" {
+	conn, res := apitest.TakenOverStream(t, x.urls[0], fmt.Sprintf("/api/v1/sales/%d/events", sale))
+	if res.Header.Get("Content-Type") != "text/event-stream" || res.Header.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("head: %d %v", res.StatusCode, res.Header)
-	}
-	if len(res.TransferEncoding) > 0 || !res.Close || res.ContentLength != -1 {
-		t.Fatalf("the stream was not taken over by its hall: transfer-encoding %v, close %v, length %d", res.TransferEncoding, res.Close, res.ContentLength)
 	}
 	head := notices(x, sale, 5, 300)
 	var evs []sseEvent
@@ -64,28 +49,6 @@ func TestStreamTakenOver(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// openTakenOver opens an event stream of sale on base and reads its head:
-// it fails t unless the stream was taken over by a hall.
-func openTakenOver(t *testing.T, base string, sale int64) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "GET /api/v1/sales/%d/events HTTP/1.1\r\nHost: x\r\n\r\n", sale)
-	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	br := bufio.NewReader(conn)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 || len(res.TransferEncoding) > 0 || !res.Close {
-		t.Fatalf("the stream was not taken over: %d, transfer-encoding %v, close %v", res.StatusCode, res.TransferEncoding, res.Close)
-	}
-	return conn, br
 }
 
 // hallGoroutines counts the goroutines running a hall or reading a
@@ -120,10 +83,10 @@ func TestHallsEndWithRun(t *testing.T) {
 	defer srv.Close()
 	before := hallGoroutines()
 
-	var readers []*bufio.Reader
+	var streams []io.Reader
 	for range 2 {
-		_, br := openTakenOver(t, srv.URL, sale)
-		readers = append(readers, br)
+		_, res := apitest.TakenOverStream(t, srv.URL, fmt.Sprintf("/api/v1/sales/%d/events", sale))
+		streams = append(streams, res.Body)
 	}
 	// The head is written before the stream joins its hall: wait for it.
 	for end := time.Now().Add(10 * time.Second); hallGoroutines()-before != 3; time.Sleep(10 * time.Millisecond) {
@@ -145,8 +108,8 @@ func TestHallsEndWithRun(t *testing.T) {
 	if n := hallGoroutines() - before; n != 0 {
 		t.Fatalf("%d hall goroutines left when Run returned", n)
 	}
-	for i, br := range readers {
-		if _, err := io.ReadAll(br); err != nil {
+	for i, body := range streams {
+		if _, err := io.ReadAll(body); err != nil {
 			t.Errorf("stream %d was not closed: %v", i, err)
 		}
 	}

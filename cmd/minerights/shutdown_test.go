@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"minerights/internal/apitest"
-	"minerights/registry"
 	"minerights/registry/registrytest"
 )
 
@@ -44,7 +42,8 @@ func TestServeStopsEveryGoroutine(t *testing.T) {
 	sale := announcedSale(t, db, base)
 	var streams []net.Conn
 	for range 2 {
-		streams = append(streams, takenOverStream(t, base, sale))
+		conn, _ := apitest.TakenOverStream(t, base, fmt.Sprintf("/api/v1/sales/%d/events", sale))
+		streams = append(streams, conn)
 	}
 	for end := time.Now().Add(10 * time.Second); !strings.Contains(ours(), "minerights/openapi.(*hall).run"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(end) {
@@ -115,17 +114,7 @@ func ours() string {
 func announcedSale(t *testing.T, db registrytest.DB, base string) int64 {
 	t.Helper()
 	ctx := context.Background()
-	tok, err := db.Store.CreateToken(ctx, registry.RoleBureau, "登记科", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, _, err := db.Store.ListParcels(ctx, registry.ParcelFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Store.RunCompliance(ctx, ps[1].ID); err != nil {
-		t.Fatal(err)
-	}
+	tok, parcel := db.Offerable(t, 2)
 	must := func(status int, method, path, body string) apitest.Reply {
 		t.Helper()
 		r, err := apitest.Do(http.DefaultClient, base, method, path, tok, body)
@@ -135,7 +124,7 @@ func announcedSale(t *testing.T, db registrytest.DB, base string) int64 {
 		return r
 	}
 	var sale struct{ ID int64 }
-	must(201, "POST", "/api/v1/sales", fmt.Sprintf(`{"parcel_id":%d,"method":"listing","increment":1000,"deposit":1000}`, ps[1].ID)).JSON(t, &sale)
+	must(201, "POST", "/api/v1/sales", fmt.Sprintf(`{"parcel_id":%d,"method":"listing","increment":1000,"deposit":1000}`, parcel)).JSON(t, &sale)
 	var now time.Time
 	if err := db.Pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
 		t.Fatal(err)
@@ -144,25 +133,4 @@ func announcedSale(t *testing.T, db registrytest.DB, base string) int64 {
 		"deposit_deadline": now.Add(2 * time.Minute), "bidding_start": now.Add(2 * time.Minute), "bidding_end": now.Add(3 * time.Minute)})
 	must(200, "POST", fmt.Sprintf("/api/v1/sales/%d/announcement", sale.ID), string(w))
 	return sale.ID
-}
-
-// takenOverStream opens an event stream of sale and reads its head, which
-// says the connection was taken over from the HTTP server.
-func takenOverStream(t *testing.T, base string, sale int64) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "GET /api/v1/sales/%d/events HTTP/1.1\r\nHost: x\r\n\r\n", sale)
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 || len(res.TransferEncoding) > 0 || !res.Close {
-		t.Fatalf("the stream was not taken over: %d, transfer-encoding %v", res.StatusCode, res.TransferEncoding)
-	}
-	return conn
 }
