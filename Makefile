@@ -46,6 +46,8 @@ CITUS_VOLUME_TESTS := TestRightVolumeFollowsFootprintAndRange|TestRightVolumeWit
 CITUS_REGISTRY_TESTS := TestCitus|TestSaleFlowAndAudit|TestSchedulersExactlyOnce|TestConflictFixtures|TestImportAllOrNothing|TestStaleReport|TestOverviewTiles|TestItemsRefusesWhatDoesNotFit|$(CITUS_SALE_TESTS)|$(CITUS_VOLUME_TESTS)
 CITUS_API_TESTS := TestDrill|TestTenderThreeBidders|TestConcurrentBidsTwoProcesses|TestRulesAndLayerImportOverHTTP|TestFailuresAndDefaultAPI|TestDraftSaleIsNotFound|TestNoIdentityBeforeClose|TestCalendarLoadUnblocksAnnouncement|TestComplianceReportFlow|TestWhatIfCheck|TestEventsFanOut
 CITUS_MAP_TESTS := TestOGCItemsQueries|TestTiles|TestTileCacheInvalidation|TestGDALReadsFeaturesAndTiles|TestCompile
+# A migration that changes rows runs on the distributed schema too.
+CITUS_REGISTRY_TESTS := $(CITUS_REGISTRY_TESTS)|TestOldSeedSourceMigrated
 test-citus: deps
 	@bash scripts/citus-build.sh
 	MINERIGHTS_TEST_CITUS=1 $(GO) test -count=1 -timeout 30m -run '$(CITUS_REGISTRY_TESTS)' ./registry

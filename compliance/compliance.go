@@ -92,7 +92,7 @@ type Subject struct {
 // subject, with the figures a clerk needs: overlap in m² and as a share of
 // the subject, distance in metres, all in the subject's own 3° zone.
 type Hit struct {
-	Source           string   `json:"source" enum:"layer,parcel"`
+	Source           string   `json:"source"`
 	FID              string   `json:"fid"`
 	Name             string   `json:"name"`
 	OverlapM2        float64  `json:"overlap_m2"`
@@ -104,8 +104,8 @@ type Hit struct {
 	// (separate_3d) whose footprint it overlaps: the plan overlap times the
 	// height the two volumes share; 0 for vertical layering, absent when a
 	// volume is unknown or the rule is not separate_3d.
-	OverlapM3 *float64 `json:"overlap_m3,omitempty" doc:"separate_3d: volume shared with the other mining right, m³ (立方米): the plan overlap times the height both volumes span; 0 for vertical layering"`
-	Severity  string   `json:"severity" enum:"pass,warn,fail"`
+	OverlapM3 *float64 `json:"overlap_m3,omitempty"`
+	Severity  string   `json:"severity"`
 	Reason    string   `json:"reason"`
 
 	boundaryM *float64 // distance to the county's boundary, within_own_county only
@@ -116,14 +116,14 @@ type Hit struct {
 // validity checks), with its statement in words: an established fact when
 // it passes, the problem when it does not.
 type Check struct {
-	Check        string   `json:"check" doc:"layer:NAME, parcels, area or validity"`
+	Check        string   `json:"check"` // layer:NAME, parcels, area or validity
 	Layer        string   `json:"layer,omitempty"`
 	LayerKind    string   `json:"layer_kind,omitempty"`
 	LayerVersion int      `json:"layer_version,omitempty"`
 	FeatureCount int      `json:"feature_count,omitempty"`
 	Title        string   `json:"title"`
 	Effect       string   `json:"effect,omitempty"`
-	Verdict      string   `json:"verdict" enum:"pass,warn,fail"`
+	Verdict      string   `json:"verdict"`
 	Statement    string   `json:"statement"`
 	Hits         []Hit    `json:"hits"`
 	Nearest      *Hit     `json:"nearest,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/paulmach/orb"
@@ -97,9 +98,27 @@ const (
 // VerdictsOut is the latest compliance verdict of each parcel the caller may
 // see, for the map.
 type VerdictsOut struct {
-	Role  string                   `json:"role" enum:"public,bureau,planner,bidder" doc:"The caller's role; public when anonymous"`
-	Scope string                   `json:"scope" enum:"all,announced" doc:"all: every parcel with a report (bureau, planner); announced: only parcels announced or later, as the public map layers show them"`
-	Items []registry.ParcelVerdict `json:"items"`
+	Role  string          `json:"role" enum:"public,bureau,planner,bidder" doc:"The caller's role; public when anonymous"`
+	Scope string          `json:"scope" enum:"all,announced" doc:"all: every parcel with a report (bureau, planner); announced: only parcels announced or later, as the public map layers show them"`
+	Items []ParcelVerdict `json:"items"`
+}
+
+// ParcelVerdict is the latest compliance verdict of one parcel on the wire:
+// what the map colours the parcel by. It is made from the store's
+// registry.ParcelVerdict by parcelVerdictOf.
+type ParcelVerdict struct {
+	ParcelID   int64     `json:"parcel_id"`
+	GazetteNo  *int      `json:"gazette_no"`
+	Name       string    `json:"name"`
+	Status     string    `json:"status"`
+	Verdict    string    `json:"verdict" enum:"pass,warn,fail"`
+	Stale      bool      `json:"stale" doc:"A layer, a rule or the parcel changed since the report"`
+	ReportedAt time.Time `json:"reported_at"`
+}
+
+func parcelVerdictOf(v registry.ParcelVerdict) ParcelVerdict {
+	return ParcelVerdict{ParcelID: v.ParcelID, GazetteNo: v.GazetteNo, Name: v.Name, Status: v.Status, Verdict: v.Verdict,
+		Stale: v.Stale, ReportedAt: v.ReportedAt}
 }
 
 // VerdictsInput is the query of the verdicts operation.
@@ -150,7 +169,12 @@ func (m *handlers) verdicts(ctx context.Context, in *VerdictsInput) (*VerdictsOu
 	if err != nil {
 		return nil, err
 	}
-	out.Body.Items = items
+	for _, v := range items {
+		out.Body.Items = append(out.Body.Items, parcelVerdictOf(v))
+	}
+	if out.Body.Items == nil && items != nil {
+		out.Body.Items = []ParcelVerdict{}
+	}
 	return out, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"minerights/compliance"
 	"minerights/maps"
 	"minerights/registry"
 	"minerights/registry/registrytest"
@@ -58,13 +59,13 @@ type plannerMapRun struct {
 		Drawn       []int
 		Whatif      struct {
 			Verdict, Status, Text string
-			Report                registry.Report
+			Report                compliance.Report
 			HitLayers             []string
 		}
 		TxtSource string
 		WhatifTXT struct {
 			Verdict, Status, Text string
-			Report                registry.Report
+			Report                compliance.Report
 			HitLayers             []string
 		}
 		Axe []axeViolation
@@ -125,7 +126,7 @@ func TestPlannerMapInChromium(t *testing.T) {
 	node := needBrowser(t, "playwright-core", "axe-core")
 	db := registrytest.Seeded(t)
 	ctx := context.Background()
-	reports := map[string]registry.Report{}
+	reports := map[string]compliance.Report{}
 	for id := int64(1); id <= 11; id++ {
 		rep, err := db.Store.RunCompliance(ctx, id)
 		if err != nil {
@@ -246,7 +247,7 @@ func TestPlannerMapInChromium(t *testing.T) {
 	}
 	for _, c := range reports["1"].Checks {
 		for _, h := range c.Hits {
-			if h.Severity == registry.VerdictWarn || h.Severity == registry.VerdictFail {
+			if h.Severity == compliance.VerdictWarn || h.Severity == compliance.VerdictFail {
 				figure := fmt.Sprintf("%s m", groupDigits(h.DistanceM))
 				if h.OverlapM2 > 0 {
 					figure = groupDigits(h.OverlapM2) + " m²"
@@ -279,7 +280,7 @@ func TestPlannerMapInChromium(t *testing.T) {
 	}
 	// The what-if from parcel 3's TXT file finds parcel 3 under it.
 	wt := pl.WhatifTXT
-	var under *registry.Hit
+	var under *compliance.Hit
 	for _, c := range wt.Report.Checks {
 		for i, h := range c.Hits {
 			if c.Check == "parcels" && h.FID == "3" && h.OverlapM2 > 0 {

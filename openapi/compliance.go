@@ -29,8 +29,8 @@ type RuleIn struct {
 
 // RulesOut is the rule table and the settings.
 type RulesOut struct {
-	Rules    []compliance.Rule   `json:"rules"`
-	Settings compliance.Settings `json:"settings"`
+	Rules    []Rule   `json:"rules"`
+	Settings Settings `json:"settings"`
 }
 
 // CheckIn is a what-if compliance check of a geometry that is not
@@ -49,7 +49,7 @@ func (s *server) registerCompliance(api huma.API) {
 		ID int64 `path:"id" minimum:"1"`
 	}
 	type complianceReportOut struct {
-		Body compliance.Report
+		Body Report
 	}
 	register(api, huma.Operation{
 		OperationID:   "run-compliance",
@@ -65,7 +65,7 @@ func (s *server) registerCompliance(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &complianceReportOut{Body: rep}, nil
+		return &complianceReportOut{Body: reportOf(rep)}, nil
 	})
 	register(api, huma.Operation{
 		OperationID: "get-compliance",
@@ -83,7 +83,7 @@ func (s *server) registerCompliance(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &complianceReportOut{Body: rep}, nil
+		return &complianceReportOut{Body: reportOf(rep)}, nil
 	})
 
 	type whatIfIn struct {
@@ -114,7 +114,7 @@ func (s *server) registerCompliance(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &complianceReportOut{Body: rep}, nil
+		return &complianceReportOut{Body: reportOf(rep)}, nil
 	})
 
 	type complianceRulesOut struct {
@@ -131,7 +131,7 @@ func (s *server) registerCompliance(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &complianceRulesOut{Body: RulesOut{Rules: rules, Settings: st}}, nil
+		return &complianceRulesOut{Body: RulesOut{Rules: each(rules, ruleOf), Settings: settingsOf(st)}}, nil
 	})
 
 	type complianceRuleIn struct {
@@ -139,7 +139,7 @@ func (s *server) registerCompliance(api huma.API) {
 		Body RuleIn
 	}
 	type complianceRuleOut struct {
-		Body compliance.Rule
+		Body Rule
 	}
 	register(api, huma.Operation{
 		OperationID: "put-compliance-rule",
@@ -158,7 +158,7 @@ func (s *server) registerCompliance(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &complianceRuleOut{Body: r}, nil
+		return &complianceRuleOut{Body: ruleOf(r)}, nil
 	})
 
 	type complianceSettingsIn struct {
@@ -167,7 +167,7 @@ func (s *server) registerCompliance(api huma.API) {
 		}
 	}
 	type complianceSettingsOut struct {
-		Body compliance.Settings
+		Body Settings
 	}
 	register(api, huma.Operation{
 		OperationID: "put-compliance-settings",
@@ -181,7 +181,7 @@ func (s *server) registerCompliance(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &complianceSettingsOut{Body: st}, nil
+		return &complianceSettingsOut{Body: settingsOf(st)}, nil
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"minerights/compliance"
 	"minerights/registry"
 )
 
@@ -43,9 +44,9 @@ func TestComplianceReportFlow(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("run: %d %s", r.Status, r.Body)
 	}
-	var rep registry.Report
+	var rep compliance.Report
 	r.json(t, &rep)
-	if rep.Verdict == registry.VerdictFail || rep.ID == 0 || rep.LayerVersions["redlines"] != 1 || rep.Stale {
+	if rep.Verdict == compliance.VerdictFail || rep.ID == 0 || rep.LayerVersions["redlines"] != 1 || rep.Stale {
 		t.Fatalf("report: %s", r.Body)
 	}
 	if len(rep.Reasons) == 0 || !strings.Contains(rep.Reasons[0], "right-001") {
@@ -53,7 +54,7 @@ func TestComplianceReportFlow(t *testing.T) {
 	}
 
 	r = e.do(http.MethodGet, path, registry.RolePlanner, "", nil)
-	var got registry.Report
+	var got compliance.Report
 	r.json(t, &got)
 	if r.Status != 200 || got.ID != rep.ID || got.Verdict != rep.Verdict {
 		t.Errorf("planner GET: %d %s", r.Status, r.Body)
@@ -104,9 +105,9 @@ func TestWhatIfCheck(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("what-if: %d %s", r.Status, r.Body)
 	}
-	var rep registry.Report
+	var rep compliance.Report
 	r.json(t, &rep)
-	if rep.Verdict != registry.VerdictFail || len(rep.Reasons) == 0 || !strings.Contains(strings.Join(rep.Reasons, " "), "(redline-003) by ") {
+	if rep.Verdict != compliance.VerdictFail || len(rep.Reasons) == 0 || !strings.Contains(strings.Join(rep.Reasons, " "), "(redline-003) by ") {
 		t.Errorf("what-if verdict %s, reasons %v", rep.Verdict, rep.Reasons)
 	}
 	var after int
@@ -139,15 +140,15 @@ func TestRulesAndLayerImportOverHTTP(t *testing.T) {
 	e := newEnv(t)
 	r := e.do(http.MethodGet, "/api/v1/compliance/rules", registry.RolePlanner, "", nil)
 	var rules struct {
-		Rules    []registry.Rule   `json:"rules"`
-		Settings registry.Settings `json:"settings"`
+		Rules    []compliance.Rule   `json:"rules"`
+		Settings compliance.Settings `json:"settings"`
 	}
 	r.json(t, &rules)
 	if r.Status != 200 || len(rules.Rules) != 6 || rules.Settings.AreaTolerancePct != 0.1 {
 		t.Fatalf("rules: %d %s", r.Status, r.Body)
 	}
 	for _, rl := range rules.Rules {
-		if rl.Effect == registry.EffectExclude && rl.WarnDistanceM != 300 {
+		if rl.Effect == compliance.EffectExclude && rl.WarnDistanceM != 300 {
 			t.Errorf("%s: default setback %v, want 300 m", rl.LayerKind, rl.WarnDistanceM)
 		}
 	}
@@ -196,7 +197,7 @@ func TestRulesAndLayerImportOverHTTP(t *testing.T) {
 	}
 
 	r = e.do(http.MethodGet, fmt.Sprintf("/api/v1/parcels/%d/compliance", id), registry.RoleBureau, "", nil)
-	var rep registry.Report
+	var rep compliance.Report
 	r.json(t, &rep)
 	if !rep.Stale || !strings.Contains(rep.StaleReason, "layer railways (kind railway, version 1) was added after the report") {
 		t.Errorf("stale %v %q", rep.Stale, rep.StaleReason)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"minerights/compliance"
 	"minerights/registry"
 )
 
@@ -36,7 +37,7 @@ func TestImportSameLayerFileTwice(t *testing.T) {
 	if s, o := post(file); s != 200 || o.Layer.Version != 1 || !o.Layer.Unchanged || o.Previous != 1 {
 		t.Fatalf("same file again: %d %+v", s, o)
 	}
-	var rep registry.Report
+	var rep compliance.Report
 	e.do(http.MethodGet, fmt.Sprintf("/api/v1/parcels/%d/compliance", id), registry.RoleBureau, "", nil).json(t, &rep)
 	if rep.Stale {
 		t.Errorf("the same file made the report stale: %s", rep.StaleReason)

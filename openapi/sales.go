@@ -30,6 +30,12 @@ type Transfer struct {
 	Events *registry.Events
 	// Streams limits the live streams per client address and in all.
 	Streams StreamLimits
+	// Halls, when set, serve each HTTP/1.1 stream from its sale's hall, on
+	// the connection taken over from the HTTP server (see Halls); nil keeps
+	// every stream in its own handler. The server then no longer tracks
+	// those connections: they end when the process drains or the halls'
+	// Run returns, not when the http.Server closes. The caller runs them.
+	Halls *Halls
 	// BidRate and BidBurst limit raw bid requests per bidder in this process
 	// (a token bucket), before any database work; zero means 5/s, burst 10.
 	// The rules' own limit counts accepted bids across processes.
@@ -43,12 +49,13 @@ type transfer struct {
 	hub     *registry.Hub
 	events  *registry.Events
 	streams *streams
+	halls   *Halls
 	limiter *limiter
 	gate    *gate
 }
 
 func newTransfer(t Transfer) transfer {
-	x := transfer{rules: t.Rules, files: t.Calendars, hub: t.Hub, events: t.Events, streams: newStreams(t.Streams)}
+	x := transfer{rules: t.Rules, files: t.Calendars, hub: t.Hub, events: t.Events, streams: newStreams(t.Streams), halls: t.Halls}
 	if x.rules.Name == "" {
 		b, _ := data.Rules("default")
 		r, err := auction.ParseRules(b)

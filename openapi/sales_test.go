@@ -94,6 +94,10 @@ func newXfer(t *testing.T, rules auction.Rules, processes int, opts ...func(*ope
 		for _, o := range opts {
 			o(&deps)
 		}
+		if halls := deps.Transfer.Halls; halls != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = halls.Run(ctx) }()
+		}
 		openapi.New(mux, deps)
 		x.events = append(x.events, deps.Transfer.Events)
 		srv := httptest.NewServer(mux)

@@ -157,9 +157,6 @@ func (s *server) registerEvents(api huma.API) {
 		// on the registry's own store (Transfer.Events otherwise).
 		s.xfer.events = registry.NewEvents(st, s.xfer.hub, registry.EventsConfig{Log: s.log})
 	}
-	if s.xfer.streams.takeOver && s.xfer.streams.halls == nil {
-		s.xfer.streams.halls = newHalls(s.xfer.events, s.life.Done(), s.log, s.xfer.streams.writeTimeout)
-	}
 	if s.met != nil {
 		for _, c := range s.xfer.streams.collectors(s.xfer.events) {
 			// A Metrics shared by several servers (tests) keeps the first.
@@ -209,7 +206,7 @@ func (s *server) registerEvents(api huma.API) {
 			snapshot = nil // not held for the life of the stream
 			// Its sale's hall serves the stream from here when the
 			// connection can be taken over; else this handler does.
-			if s.xfer.streams.halls != nil && s.xfer.streams.halls.takeOver(responseWriterOf(hctx.BodyWriter()), in.ID, after, sv, snap, release) {
+			if s.xfer.halls != nil && s.xfer.halls.takeOver(responseWriterOf(hctx.BodyWriter()), s.xfer.events, s.xfer.streams.writeTimeout, in.ID, after, sv, snap, release) {
 				return
 			}
 			defer release()

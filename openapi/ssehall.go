@@ -32,23 +32,31 @@ import (
 //
 // A connection that cannot be taken over (HTTP/2, a test recorder) is
 // served by its own handler as before (server.stream).
-type halls struct {
-	events *registry.Events
-	life   <-chan struct{}
-	log    *slog.Logger
-	// headTimeout bounds the blocking write of a stream's head (the
-	// snapshot), before it joins its hall.
-	headTimeout time.Duration
+//
+// Halls are started and awaited by their owner (serve) like every other
+// goroutine of the process: Run admits streams until its context ends or
+// the process drains, then ends every stream and returns once every
+// goroutine the halls started (one per sale, one reading each stream's
+// connection, and a take-over in progress) has returned.
+type Halls struct {
+	life <-chan struct{}
+	log  *slog.Logger
 
-	mu     sync.Mutex
-	bySale map[int64]*hall
+	mu      sync.Mutex
+	stopped bool          // no stream is admitted; set once, by Run
+	stop    chan struct{} // closed when stopped is set
+	ran     bool
+	bySale  map[int64]*hall
+	// wg counts the goroutines of the halls; Add only under mu while not
+	// stopped, so that Run's Wait sees every one.
+	wg sync.WaitGroup
 }
 
 // hallRetry is how soon a hall retries the streams whose socket was full.
 const hallRetry = 20 * time.Millisecond
 
 type hall struct {
-	hs   *halls
+	hs   *Halls
 	sale int64
 
 	mu   sync.Mutex
@@ -82,20 +90,78 @@ type batchKey struct {
 	from, to int64
 }
 
-func newHalls(ev *registry.Events, life <-chan struct{}, log *slog.Logger, headTimeout time.Duration) *halls {
-	return &halls{events: ev, life: life, log: log, headTimeout: headTimeout, bySale: map[int64]*hall{}}
+// NewHalls returns the halls of a server whose streams end when life
+// drains (nil: only when Run's context ends). log is where a hall reports
+// a failed stream (nil: slog.Default()). Pass them to the API in
+// Transfer.Halls and call Run.
+func NewHalls(life *Lifecycle, log *slog.Logger) *Halls {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Halls{life: life.Done(), log: log, stop: make(chan struct{}), bySale: map[int64]*hall{}}
+}
+
+// Run admits streams until ctx ends or the process drains; then it ends
+// every stream and returns after every goroutine of the halls has. Call it
+// once.
+func (hs *Halls) Run(ctx context.Context) error {
+	hs.mu.Lock()
+	if hs.ran {
+		hs.mu.Unlock()
+		return errors.New("openapi: Halls.Run called twice")
+	}
+	hs.ran = true
+	hs.mu.Unlock()
+	select {
+	case <-ctx.Done():
+	case <-hs.life:
+	}
+	hs.mu.Lock()
+	hs.stopped = true
+	close(hs.stop)
+	hs.mu.Unlock()
+	hs.wg.Wait()
+	return nil
+}
+
+// goLocked runs f in a goroutine Run awaits; false (nothing started) once
+// the halls have stopped. hs.mu is held.
+func (hs *Halls) goLocked(f func()) bool {
+	if hs.stopped {
+		return false
+	}
+	hs.wg.Add(1)
+	go func() {
+		defer hs.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// enter counts a take-over in progress, which Run awaits; false once the
+// halls have stopped. The caller calls hs.wg.Done when it returns.
+func (hs *Halls) enter() bool {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.stopped {
+		return false
+	}
+	hs.wg.Add(1)
+	return true
 }
 
 // takeOver tries to take the stream's connection from the HTTP server,
 // writes the response head, the retry hint and the snapshot, and hands the
-// stream to its sale's hall; false (nothing written) when the connection
-// cannot be taken over. release is called when the stream ends.
-func (hs *halls) takeOver(rw http.ResponseWriter, sale, after int64, sv streamView, snapshot []byte, release func()) bool {
-	select {
-	case <-hs.life:
+// stream, subscribed to ev, to its sale's hall; false (nothing written)
+// when the connection cannot be taken over or the halls have stopped.
+// headTimeout bounds the blocking write of the head and of a connection
+// whose socket cannot be written without blocking. release is called when
+// the stream ends.
+func (hs *Halls) takeOver(rw http.ResponseWriter, ev *registry.Events, headTimeout time.Duration, sale, after int64, sv streamView, snapshot []byte, release func()) bool {
+	if !hs.enter() {
 		return false
-	default:
 	}
+	defer hs.wg.Done()
 	conn, _, err := http.NewResponseController(rw).Hijack()
 	if err != nil {
 		return false
@@ -115,59 +181,58 @@ func (hs *halls) takeOver(rw http.ResponseWriter, sale, after int64, sv streamVi
 	_ = h.Write(&head)
 	head.WriteString("\r\nretry: 2000\n\n")
 	head.Write(snapshot)
-	c := &hallStream{conn: conn, release: release, timeout: hs.headTimeout, key: sv.key(), lastWrite: time.Now()}
+	c := &hallStream{conn: conn, release: release, timeout: headTimeout, key: sv.key(), lastWrite: time.Now()}
 	if sc, ok := conn.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 	}
-	_ = conn.SetWriteDeadline(time.Now().Add(hs.headTimeout))
+	_ = conn.SetWriteDeadline(time.Now().Add(headTimeout))
 	_, err = conn.Write(head.Bytes())
 	_ = conn.SetWriteDeadline(time.Time{})
 	if err != nil {
 		c.close()
 		return true
 	}
-	c.sub, err = hs.events.Subscribe(sale, after, sv.registryView(), func() { c.leave() })
+	c.sub, err = ev.Subscribe(sale, after, sv.registryView(), func() { c.leave() })
 	if err != nil {
 		c.close()
 		return true
 	}
 	if !hs.join(sale, c) {
 		c.close()
-		return true
 	}
-	// The client's side of the connection: it only ever closes it.
-	go func() {
-		var b [256]byte
-		for {
-			if _, err := conn.Read(b[:]); err != nil {
-				break
-			}
-		}
-		c.leave()
-	}()
 	return true
 }
 
-// join adds c to the hall of sale, starting it if need be; false when the
-// process drains.
-func (hs *halls) join(sale int64, c *hallStream) bool {
+// join adds c to the hall of sale, starting it if need be, and starts the
+// goroutine that reads the client's side of c's connection; false when the
+// halls have stopped.
+func (hs *Halls) join(sale int64, c *hallStream) bool {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
-	select {
-	case <-hs.life:
+	if hs.stopped {
 		return false
-	default:
 	}
 	h := hs.bySale[sale]
 	if h == nil {
 		h = &hall{hs: hs, sale: sale, poke: make(chan struct{}, 1)}
 		hs.bySale[sale] = h
-		go h.run()
+		hs.goLocked(h.run)
 	}
 	c.h.Store(h)
 	h.mu.Lock()
 	h.subs = append(h.subs, c)
 	h.mu.Unlock()
+	// The client's side of the connection: it only ever closes it. The
+	// read ends when either side closes the connection.
+	hs.goLocked(func() {
+		var b [256]byte
+		for {
+			if _, err := c.conn.Read(b[:]); err != nil {
+				break
+			}
+		}
+		c.leave()
+	})
 	h.wake()
 	return true
 }
@@ -217,7 +282,7 @@ func (h *hall) retire() bool {
 	return true
 }
 
-// run delivers until the hall has no stream or the process drains.
+// run delivers until the hall has no stream or the halls stop.
 func (h *hall) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -315,7 +380,7 @@ func (h *hall) run() {
 			retryC = retry.C
 		}
 		select {
-		case <-h.hs.life:
+		case <-h.hs.stop:
 			h.mu.Lock()
 			for _, c := range h.subs {
 				c.close()

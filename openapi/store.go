@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"minerights/auction"
+	"minerights/compliance"
 	"minerights/maps"
 	"minerights/registry"
 )
@@ -25,12 +26,12 @@ type Parcels interface {
 // Compliance are the spatial checks: reports, what-if checks, the rule
 // table and the verdicts of the map.
 type Compliance interface {
-	RunCompliance(ctx context.Context, parcelID int64) (registry.Report, error)
-	LatestReport(ctx context.Context, parcelID int64) (registry.Report, error)
-	CheckGeometry(ctx context.Context, subj registry.Subject) (registry.Report, error)
-	Rules(ctx context.Context) ([]registry.Rule, registry.Settings, error)
-	PutRule(ctx context.Context, r registry.Rule) (registry.Rule, error)
-	PutSettings(ctx context.Context, st registry.Settings) (registry.Settings, error)
+	RunCompliance(ctx context.Context, parcelID int64) (compliance.Report, error)
+	LatestReport(ctx context.Context, parcelID int64) (compliance.Report, error)
+	CheckGeometry(ctx context.Context, subj compliance.Subject) (compliance.Report, error)
+	Rules(ctx context.Context) ([]compliance.Rule, compliance.Settings, error)
+	PutRule(ctx context.Context, r compliance.Rule) (compliance.Rule, error)
+	PutSettings(ctx context.Context, st compliance.Settings) (compliance.Settings, error)
 	LatestVerdicts(ctx context.Context, f registry.VerdictFilter) ([]registry.ParcelVerdict, error)
 	// OverlapShapes are the overlaps of the latest report, drawn.
 	OverlapShapes(ctx context.Context, parcelID int64) ([]registry.OverlapShape, error)

@@ -29,12 +29,6 @@ type StreamLimits struct {
 	// A write holds one of the process's few writing slots, so this bounds
 	// how long a stalled client can delay the others. Zero means 250 ms.
 	WriteTimeout time.Duration
-	// TakeOver serves each HTTP/1.1 stream from its sale's hall, on the
-	// connection taken over from the HTTP server (see halls); false keeps
-	// every stream in its own handler. The server then no longer tracks
-	// those connections: they end when the process drains
-	// (Lifecycle.Drain), not when the http.Server closes.
-	TakeOver bool
 }
 
 // streams counts the open streams per client address and in all, and
@@ -43,7 +37,6 @@ type streams struct {
 	perAddress   int
 	total        int
 	writeTimeout time.Duration
-	takeOver     bool
 
 	mu     sync.Mutex
 	open   int
@@ -55,15 +48,12 @@ type streams struct {
 	// for a slot, a stream is parked, not queued.
 	slots chan struct{}
 
-	// halls serve the streams whose connection they take over.
-	halls *halls
-
 	gauge   prometheus.GaugeFunc
 	refused *prometheus.CounterVec
 }
 
 func newStreams(l StreamLimits) *streams {
-	st := &streams{perAddress: l.PerAddress, total: l.Total, writeTimeout: l.WriteTimeout, takeOver: l.TakeOver, byAddr: map[netip.Prefix]int{}}
+	st := &streams{perAddress: l.PerAddress, total: l.Total, writeTimeout: l.WriteTimeout, byAddr: map[netip.Prefix]int{}}
 	if st.perAddress <= 0 {
 		st.perAddress = 64
 	}

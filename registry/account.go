@@ -57,12 +57,12 @@ func (e *ThrottledError) Error() string {
 // Account is a person or company who signs in in the browser.
 type Account struct {
 	ID         int64      `json:"id"`
-	Login      string     `json:"login" doc:"E-mail address, lower case"`
-	Role       string     `json:"role" enum:"bureau,bidder,planner"`
-	Name       string     `json:"name" doc:"The person's name (for a bidder: the contact person)"`
+	Login      string     `json:"login"`
+	Role       string     `json:"role"`
+	Name       string     `json:"name"`
 	Phone      *string    `json:"phone"`
-	Bidder     *Bidder    `json:"bidder,omitempty" doc:"The bidder record of a bidder account"`
-	ApprovedAt *time.Time `json:"approved_at" doc:"When the bureau approved a bidder account; null while pending"`
+	Bidder     *Bidder    `json:"bidder,omitempty"`
+	ApprovedAt *time.Time `json:"approved_at"`
 	ApprovedBy *string    `json:"approved_by"`
 	DisabledAt *time.Time `json:"disabled_at"`
 	CreatedAt  time.Time  `json:"created_at"`

@@ -56,16 +56,16 @@ const (
 // version of a loaded year.
 type CalendarYear struct {
 	Year     int        `json:"year"`
-	Origin   string     `json:"origin" enum:"database,file" doc:"database: loaded by the bureau (PUT /api/v1/calendars/{year}, minerights calendar load); file: shipped with the server or from its --calendar-dir"`
-	Version  int        `json:"version" doc:"Version of a loaded year, from 1; 0 for a file"`
-	Source   string     `json:"source" doc:"The notice the dates come from"`
-	Holidays int        `json:"holiday_count" doc:"Number of holidays in the document"`
-	LoadedAt *time.Time `json:"loaded_at" doc:"When the bureau loaded this version; null for a file"`
-	LoadedBy string     `json:"loaded_by,omitempty" doc:"Who loaded it"`
-	SHA256   string     `json:"sha256" doc:"SHA-256 of the document as loaded, hex"`
+	Origin   string     `json:"origin"`
+	Version  int        `json:"version"`
+	Source   string     `json:"source"`
+	Holidays int        `json:"holiday_count"`
+	LoadedAt *time.Time `json:"loaded_at"`
+	LoadedBy string     `json:"loaded_by,omitempty"`
+	SHA256   string     `json:"sha256"`
 	// ReplacesFile is set on a loaded year that replaces a file of the same
 	// year.
-	ReplacesFile bool `json:"replaces_file,omitempty" doc:"A loaded year that replaces the file of the same year"`
+	ReplacesFile bool `json:"replaces_file,omitempty"`
 }
 
 // CalendarVersion is one version of a year with its document.

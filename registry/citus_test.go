@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/geojson"
 
+	"minerights/compliance"
 	"minerights/geo"
 	"minerights/internal/pgtest"
 	"minerights/registry"
@@ -197,7 +198,7 @@ func TestCitusComplianceSameAsSingleNode(t *testing.T) {
 		t.Fatalf("the layer is in %d regions (%v)", regions, err)
 	}
 
-	var subjects []registry.Subject
+	var subjects []compliance.Subject
 	ps, _, err := single.Store.ListParcels(ctx, registry.ParcelFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func TestCitusComplianceSameAsSingleNode(t *testing.T) {
 		for j := range grid {
 			x := minx + (float64(i)+0.5)*(maxx-minx)/grid
 			y := miny + (float64(j)+0.5)*(maxy-miny)/grid
-			subjects = append(subjects, registry.Subject{Name: fmt.Sprintf("grid %d,%d", i, j), Mineral: "建筑用砂岩",
+			subjects = append(subjects, compliance.Subject{Name: fmt.Sprintf("grid %d,%d", i, j), Mineral: "建筑用砂岩",
 				Geometry: orb.MultiPolygon{{{{x, y}, {x + 0.01, y}, {x + 0.01, y + 0.01}, {x, y + 0.01}, {x, y}}}}})
 		}
 	}
@@ -253,7 +254,7 @@ func TestCitusComplianceSameAsSingleNode(t *testing.T) {
 }
 
 // coveringRegions counts the regions a check of s reads.
-func coveringRegions(t *testing.T, pool *pgxpool.Pool, s registry.Subject) int {
+func coveringRegions(t *testing.T, pool *pgxpool.Pool, s compliance.Subject) int {
 	t.Helper()
 	var n int
 	if err := pool.QueryRow(context.Background(), `SELECT count(DISTINCT lg.region_code)
@@ -265,7 +266,7 @@ func coveringRegions(t *testing.T, pool *pgxpool.Pool, s registry.Subject) int {
 	return n
 }
 
-func reportJSON(t *testing.T, r registry.Report) string {
+func reportJSON(t *testing.T, r compliance.Report) string {
 	t.Helper()
 	r.ID, r.CreatedAt = 0, time.Time{}
 	b, err := json.Marshal(r)

@@ -3,9 +3,10 @@ package registry
 import "minerights/compliance"
 
 // The rule book's types under the names the store's callers used before it
-// moved to package compliance. They are aliases, not copies: the pages
-// (web/pages), the API's tests and the Citus tests still spell them registry.Report and so
-// on; new code says compliance.Report.
+// moved to package compliance. They are aliases, not copies, kept only for
+// the pages (web/pages), which still spell them registry.Report and so on;
+// everything else says compliance.Report. Remove this file once the pages
+// no longer use it.
 type (
 	// Rule is compliance.Rule.
 	Rule = compliance.Rule

@@ -18,6 +18,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"minerights/compliance"
 	"minerights/data"
 	"minerights/geo"
 	"minerights/registry"
@@ -25,7 +26,7 @@ import (
 
 // checkByName returns the check named name ("layer:redlines", "parcels",
 // "area", "validity").
-func checkByName(t *testing.T, rep registry.Report, name string) registry.Check {
+func checkByName(t *testing.T, rep compliance.Report, name string) compliance.Check {
 	t.Helper()
 	for _, c := range rep.Checks {
 		if c.Check == name {
@@ -33,10 +34,10 @@ func checkByName(t *testing.T, rep registry.Report, name string) registry.Check 
 		}
 	}
 	t.Fatalf("report has no check %q; checks: %v", name, checkNames(rep))
-	return registry.Check{}
+	return compliance.Check{}
 }
 
-func checkNames(rep registry.Report) []string {
+func checkNames(rep compliance.Report) []string {
 	var out []string
 	for _, c := range rep.Checks {
 		out = append(out, c.Check+"="+c.Verdict)
@@ -76,16 +77,16 @@ func TestGazetteParcelsComply(t *testing.T) {
 			for _, r := range rep.Reasons {
 				t.Log(r)
 			}
-			if rep.Verdict == registry.VerdictFail {
+			if rep.Verdict == compliance.VerdictFail {
 				t.Fatalf("parcel %d fails: %v", no, rep.Reasons)
 			}
 			for _, c := range rep.Checks {
 				for _, h := range c.Hits {
-					if h.Severity == registry.VerdictWarn && !strings.Contains(h.Reason, "without overlapping it (setback") {
+					if h.Severity == compliance.VerdictWarn && !strings.Contains(h.Reason, "without overlapping it (setback") {
 						t.Errorf("%s: a warning other than a setback: %s", c.Check, h.Reason)
 					}
 				}
-				if c.Verdict == registry.VerdictWarn && len(c.Hits) == 0 {
+				if c.Verdict == compliance.VerdictWarn && len(c.Hits) == 0 {
 					t.Errorf("%s warns without a hit: %s", c.Check, c.Statement)
 				}
 			}
@@ -96,20 +97,20 @@ func TestGazetteParcelsComply(t *testing.T) {
 						t.Errorf("%s: overlaps %s by %v m²", name, h.FID, h.OverlapM2)
 					}
 				}
-				if c.Verdict == registry.VerdictPass && !strings.HasPrefix(c.Statement, "does not overlap") {
+				if c.Verdict == compliance.VerdictPass && !strings.HasPrefix(c.Statement, "does not overlap") {
 					t.Errorf("%s: statement %q", name, c.Statement)
 				}
 			}
 			zone := checkByName(t, rep, "layer:mining_zones")
-			if zone.Verdict != registry.VerdictPass || zone.CoveredPct == nil || *zone.CoveredPct < 99.9999 ||
+			if zone.Verdict != compliance.VerdictPass || zone.CoveredPct == nil || *zone.CoveredPct < 99.9999 ||
 				!strings.HasPrefix(zone.Statement, "lies inside 规划开采区") {
 				t.Errorf("mining zone: %s %s", zone.Verdict, zone.Statement)
 			}
 			county := checkByName(t, rep, "layer:counties")
-			if county.Verdict != registry.VerdictPass || !strings.Contains(county.Statement, p.CountyCode) {
+			if county.Verdict != compliance.VerdictPass || !strings.Contains(county.Statement, p.CountyCode) {
 				t.Errorf("county: %s %s", county.Verdict, county.Statement)
 			}
-			if c := checkByName(t, rep, "area"); c.Verdict != registry.VerdictPass {
+			if c := checkByName(t, rep, "area"); c.Verdict != compliance.VerdictPass {
 				t.Errorf("area: %s", c.Statement)
 			}
 			if rep.Stale {
@@ -197,7 +198,7 @@ func TestConflictFixtures(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.Key, func(t *testing.T) {
 			top, bottom := fx.Top, fx.Bottom
-			rep, err := store.CheckGeometry(ctx, registry.Subject{Name: fx.Key, CountyCode: fx.County, Mineral: "建筑用砂",
+			rep, err := store.CheckGeometry(ctx, compliance.Subject{Name: fx.Key, CountyCode: fx.County, Mineral: "建筑用砂",
 				Geometry: fx.Geometry, StatedAreaKm2: fx.Area, ElevationTopM: &top, ElevationBottomM: &bottom})
 			if err != nil {
 				t.Fatal(err)
@@ -218,7 +219,7 @@ func TestConflictFixtures(t *testing.T) {
 			// The verdict is the worst of the checks, and every other check
 			// passes (zonesAround put each fixture in a planned zone).
 			for _, o := range rep.Checks {
-				if o.Check != c.Check && o.Verdict != registry.VerdictPass {
+				if o.Check != c.Check && o.Verdict != compliance.VerdictPass {
 					t.Errorf("unrelated check %s is %s: %s", o.Check, o.Verdict, o.Statement)
 				}
 			}
@@ -228,7 +229,7 @@ func TestConflictFixtures(t *testing.T) {
 			if fx.Hits == "" {
 				return
 			}
-			i := slices.IndexFunc(c.Hits, func(h registry.Hit) bool { return h.FID == fx.Hits })
+			i := slices.IndexFunc(c.Hits, func(h compliance.Hit) bool { return h.FID == fx.Hits })
 			if i < 0 {
 				t.Fatalf("no hit on %s: %+v", fx.Hits, c.Hits)
 			}
@@ -354,15 +355,15 @@ func TestThreeDimensionalRule(t *testing.T) {
 		verdict     string
 		words       string
 	}{
-		{"ranges overlap", f64(460), f64(210), registry.VerdictFail, "3-D conflict"},
-		{"entirely below", f64(200), f64(100), registry.VerdictWarn, "vertical layering"},
-		{"touching ranges", f64(260), f64(100), registry.VerdictWarn, "vertical layering"},
-		{"entirely above", f64(900), f64(491), registry.VerdictWarn, "vertical layering"},
-		{"unknown", nil, nil, registry.VerdictFail, "elevation range is unknown"},
+		{"ranges overlap", f64(460), f64(210), compliance.VerdictFail, "3-D conflict"},
+		{"entirely below", f64(200), f64(100), compliance.VerdictWarn, "vertical layering"},
+		{"touching ranges", f64(260), f64(100), compliance.VerdictWarn, "vertical layering"},
+		{"entirely above", f64(900), f64(491), compliance.VerdictWarn, "vertical layering"},
+		{"unknown", nil, nil, compliance.VerdictFail, "elevation range is unknown"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, err := store.CheckGeometry(ctx, registry.Subject{CountyCode: fx.County, Geometry: fx.Geometry,
+			rep, err := store.CheckGeometry(ctx, compliance.Subject{CountyCode: fx.County, Geometry: fx.Geometry,
 				ElevationTopM: tc.top, ElevationBottomM: tc.bottom})
 			if err != nil {
 				t.Fatal(err)
@@ -382,23 +383,23 @@ func TestParcelsAreMiningRights(t *testing.T) {
 	store, _ := newStore(t, true)
 	p1 := parcelByNo(t, store, 1)
 	top, bottom := 300.0, 250.0
-	rep, err := store.CheckGeometry(ctx, registry.Subject{CountyCode: p1.CountyCode, Geometry: p1.Geometry,
+	rep, err := store.CheckGeometry(ctx, compliance.Subject{CountyCode: p1.CountyCode, Geometry: p1.Geometry,
 		ElevationTopM: &top, ElevationBottomM: &bottom})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := checkByName(t, rep, "parcels")
-	if c.Verdict != registry.VerdictFail || len(c.Hits) != 1 || c.Hits[0].FID != strconv.FormatInt(p1.ID, 10) ||
+	if c.Verdict != compliance.VerdictFail || len(c.Hits) != 1 || c.Hits[0].FID != strconv.FormatInt(p1.ID, 10) ||
 		math.Abs(c.Hits[0].OverlapPct-100) > 1e-6 || !strings.Contains(c.Statement, "3-D conflict") {
 		t.Errorf("parcels check: %s %s %+v", c.Verdict, c.Statement, c.Hits)
 	}
 	below := 100.0
-	rep, err = store.CheckGeometry(ctx, registry.Subject{CountyCode: p1.CountyCode, Geometry: p1.Geometry,
+	rep, err = store.CheckGeometry(ctx, compliance.Subject{CountyCode: p1.CountyCode, Geometry: p1.Geometry,
 		ElevationTopM: &below, ElevationBottomM: f64p(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := checkByName(t, rep, "parcels"); c.Verdict != registry.VerdictWarn || !strings.Contains(c.Statement, "vertical layering") {
+	if c := checkByName(t, rep, "parcels"); c.Verdict != compliance.VerdictWarn || !strings.Contains(c.Statement, "vertical layering") {
 		t.Errorf("below parcel 1: %s %s", c.Verdict, c.Statement)
 	}
 }
@@ -417,12 +418,12 @@ func TestFarmlandException(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ mineral, verdict string }{
-		{"建筑用砂", registry.VerdictFail},
-		{"矿泉水", registry.VerdictWarn},
-		{"萤石", registry.VerdictWarn},
+		{"建筑用砂", compliance.VerdictFail},
+		{"矿泉水", compliance.VerdictWarn},
+		{"萤石", compliance.VerdictWarn},
 	} {
 		t.Run(tc.mineral, func(t *testing.T) {
-			rep, err := store.CheckGeometry(ctx, registry.Subject{CountyCode: fx.County, Mineral: tc.mineral, Geometry: fx.Geometry})
+			rep, err := store.CheckGeometry(ctx, compliance.Subject{CountyCode: fx.County, Mineral: tc.mineral, Geometry: fx.Geometry})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -430,7 +431,7 @@ func TestFarmlandException(t *testing.T) {
 			if c.Verdict != tc.verdict {
 				t.Errorf("%s: %s, want %s: %s", tc.mineral, c.Verdict, tc.verdict, c.Statement)
 			}
-			if tc.verdict == registry.VerdictWarn && !strings.Contains(c.Statement, "allowed for "+tc.mineral) {
+			if tc.verdict == compliance.VerdictWarn && !strings.Contains(c.Statement, "allowed for "+tc.mineral) {
 				t.Errorf("statement does not explain the exception: %s", c.Statement)
 			}
 		})
@@ -473,7 +474,7 @@ func TestNewLayerKindWithoutCode(t *testing.T) {
 			t.Fatalf("railways checked without a rule: %+v", c)
 		}
 	}
-	if _, err := store.PutRule(ctx, registry.Rule{LayerKind: "railway", Title: "铁路 (railway)", Effect: registry.EffectExclude,
+	if _, err := store.PutRule(ctx, compliance.Rule{LayerKind: "railway", Title: "铁路 (railway)", Effect: compliance.EffectExclude,
 		HardDistanceM: 1000, WarnDistanceM: 1000, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -486,11 +487,11 @@ func TestNewLayerKindWithoutCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := checkByName(t, rep, "layer:railways")
-	if c.Verdict != registry.VerdictFail || !strings.Contains(c.Statement, "inside the 1,000 m exclusion distance") ||
+	if c.Verdict != compliance.VerdictFail || !strings.Contains(c.Statement, "inside the 1,000 m exclusion distance") ||
 		!strings.Contains(c.Statement, "rail-1") {
 		t.Errorf("railway check: %s %s", c.Verdict, c.Statement)
 	}
-	if rep.Verdict != registry.VerdictFail || rep.LayerVersions["railways"] != 1 {
+	if rep.Verdict != compliance.VerdictFail || rep.LayerVersions["railways"] != 1 {
 		t.Errorf("verdict %s, versions %v", rep.Verdict, rep.LayerVersions)
 	}
 	problem, _ = store.ComplianceProblem(ctx, p.ID)
@@ -742,12 +743,12 @@ func TestInvalidForPostGIS(t *testing.T) {
 	if err := geo.ValidateLonLat(mp, 38); err != nil {
 		t.Fatalf("geo refuses it already: %v", err)
 	}
-	rep, err := store.CheckGeometry(ctx, registry.Subject{Geometry: mp})
+	rep, err := store.CheckGeometry(ctx, compliance.Subject{Geometry: mp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := checkByName(t, rep, "validity")
-	if rep.Verdict != registry.VerdictFail || c.Verdict != registry.VerdictFail || !strings.Contains(c.Statement, "Self-intersection") || len(rep.Checks) != 1 {
+	if rep.Verdict != compliance.VerdictFail || c.Verdict != compliance.VerdictFail || !strings.Contains(c.Statement, "Self-intersection") || len(rep.Checks) != 1 {
 		t.Errorf("%s: %+v", rep.Verdict, rep.Checks)
 	}
 }

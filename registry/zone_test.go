@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/geojson"
 
+	"minerights/compliance"
 	"minerights/geo"
 	"minerights/registry"
 )
@@ -91,7 +92,7 @@ func TestParcelMeasuredInOwnZone(t *testing.T) {
 			b := mp.Bound()
 			mid := (b.Min[0] + b.Max[0]) / 2
 			other := orb.MultiPolygon{{{{mid, b.Min[1]}, {b.Max[0] + 0.01, b.Min[1]}, {b.Max[0] + 0.01, b.Max[1]}, {mid, b.Max[1]}, {mid, b.Min[1]}}}}
-			rep, err := store.CheckGeometry(ctx, registry.Subject{Name: "what-if", Geometry: other, ElevationTopM: &top, ElevationBottomM: &bottom})
+			rep, err := store.CheckGeometry(ctx, compliance.Subject{Name: "what-if", Geometry: other, ElevationTopM: &top, ElevationBottomM: &bottom})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +107,7 @@ func TestParcelMeasuredInOwnZone(t *testing.T) {
 				t.Errorf("report area %.3f, PostGIS in own zone %.3f", rep.AreaM2, wantArea)
 			}
 			c := checkByName(t, rep, "parcels")
-			var hit *registry.Hit
+			var hit *compliance.Hit
 			for i := range c.Hits {
 				if c.Hits[i].Name == "zone test" {
 					hit = &c.Hits[i]
@@ -119,7 +120,7 @@ func TestParcelMeasuredInOwnZone(t *testing.T) {
 				t.Errorf("overlap %.3f m²; own zone %.3f, zone 38 %.3f", hit.OverlapM2, wantOverlap, overlap38)
 			}
 			area := checkByName(t, rep, "area")
-			if epsg := geo.EPSGOfZone(tc.zone); !strings.Contains(area.Title, epsg) || !strings.Contains(area.Statement, epsg) || area.Verdict != registry.VerdictPass {
+			if epsg := geo.EPSGOfZone(tc.zone); !strings.Contains(area.Title, epsg) || !strings.Contains(area.Statement, epsg) || area.Verdict != compliance.VerdictPass {
 				t.Errorf("area check %s %q %q; want it in %s and passing (geo agrees with PostGIS)", area.Verdict, area.Title, area.Statement, epsg)
 			}
 		})
@@ -153,7 +154,7 @@ func TestLayerDistanceInOwnZone(t *testing.T) {
 	if _, err := store.ImportLayer(ctx, registry.LayerImport{Name: "redlines", Features: r}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := store.CheckGeometry(ctx, registry.Subject{Name: "what-if", Geometry: mp})
+	rep, err := store.CheckGeometry(ctx, compliance.Subject{Name: "what-if", Geometry: mp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestLayerDistanceInOwnZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := checkByName(t, rep, "layer:redlines")
-	if len(c.Hits) != 1 || math.Abs(c.Hits[0].DistanceM-own) > 1e-6 || c.Verdict != registry.VerdictWarn {
+	if len(c.Hits) != 1 || math.Abs(c.Hits[0].DistanceM-own) > 1e-6 || c.Verdict != compliance.VerdictWarn {
 		t.Fatalf("redlines %s %q %+v; want one warning at %.3f m (own zone)", c.Verdict, c.Statement, c.Hits, own)
 	}
 	if math.Abs(own-250) > 0.5 || in38-own < 0.1 {

@@ -164,7 +164,8 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	}
 	life := openapi.NewLifecycle()
 	// Background work (the store's notifications, the replica monitor, the
-	// notification hub, the scheduler, the event fan-out) runs in goroutines
+	// notification hub, the scheduler, the event fan-out and the halls that
+	// write the taken-over streams) runs in goroutines
 	// this function starts and stops with bgctx, after the HTTP servers; it
 	// returns only after every one of them has, before the pools close.
 	var bg sync.WaitGroup
@@ -186,6 +187,10 @@ func (c *serveCmd) Run(ctx context.Context, g *globals) error {
 	events, limits := c.events(store, xfer.Hub, g.log)
 	bg.Go(func() { _ = events.Run(bgctx) })
 	xfer.Events, xfer.Streams = events, limits
+	if halls := c.halls(life, g.log); halls != nil {
+		bg.Go(func() { _ = halls.Run(bgctx) })
+		xfer.Halls = halls
+	}
 	layers := c.maps(store, g)
 	bg.Go(func() { _ = layers.Run(bgctx) })
 	ln, err := net.Listen("tcp", c.Addr)

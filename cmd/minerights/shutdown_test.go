@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -11,12 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"minerights/internal/apitest"
 	"minerights/registry/registrytest"
 )
 
 // TestServeStopsEveryGoroutine: serve with every background part on (the
 // store's notifications, the replica monitor, the hub, the scheduler, the
-// event fan-out, the metrics listener) stops within a bound after SIGTERM,
+// event fan-out, the metrics listener, the halls with two taken-over event
+// streams open) stops within a bound after SIGTERM,
 // and when it returns no goroutine of ours is left: cmd starts each one and
 // waits for each one.
 func TestServeStopsEveryGoroutine(t *testing.T) {
@@ -27,9 +33,22 @@ func TestServeStopsEveryGoroutine(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	before := runtime.NumGoroutine()
-	base, done, logs := serveIn(t, ctx, db, "--metrics-addr", "127.0.0.1:0", "--database-read-url", db.URL, "--shutdown-timeout", "5s")
+	base, done, logs := serveIn(t, ctx, db, "--metrics-addr", "127.0.0.1:0", "--database-read-url", db.URL, "--shutdown-timeout", "5s", "--rules", "drill")
 	if base == "" {
 		t.Fatalf("server did not start: %s", logs.String())
+	}
+	// Two live event streams of a sale, taken over by its hall, are open
+	// when the signal comes.
+	sale := announcedSale(t, db, base)
+	var streams []net.Conn
+	for range 2 {
+		conn, _ := apitest.TakenOverStream(t, base, fmt.Sprintf("/api/v1/sales/%d/events", sale))
+		streams = append(streams, conn)
+	}
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(ours(), "minerights/openapi.(*hall).run"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("no hall runs for the streams:\n%s", ours())
+		}
 	}
 	for _, path := range []string{"/readyz", "/api/v1/parcels", "/api/v1/sales"} {
 		resp, err := client.Get(base + path)
@@ -59,6 +78,12 @@ func TestServeStopsEveryGoroutine(t *testing.T) {
 	if left := ours(); left != "" {
 		t.Fatalf("goroutines of ours left when serve returned:\n%s", left)
 	}
+	for i, c := range streams {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("stream %d was not closed by the shutdown: %v", i, err)
+		}
+	}
 	// The rest (the runtime's, net/http's closing connections) settle
 	// within a moment to the count before serve.
 	deadline := time.Now().Add(5 * time.Second)
@@ -82,4 +107,30 @@ func ours() string {
 		}
 	}
 	return strings.Join(out, "\n\n")
+}
+
+// announcedSale creates and announces a sale of the second parcel through
+// the API at base, as the bureau.
+func announcedSale(t *testing.T, db registrytest.DB, base string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	tok, parcel := db.Offerable(t, 2)
+	must := func(status int, method, path, body string) apitest.Reply {
+		t.Helper()
+		r, err := apitest.Do(http.DefaultClient, base, method, path, tok, body)
+		if err != nil || r.Status != status {
+			t.Fatalf("%s %s: %d %s (%v)", method, path, r.Status, r.Body, err)
+		}
+		return r
+	}
+	var sale struct{ ID int64 }
+	must(201, "POST", "/api/v1/sales", fmt.Sprintf(`{"parcel_id":%d,"method":"listing","increment":1000,"deposit":1000}`, parcel)).JSON(t, &sale)
+	var now time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := json.Marshal(map[string]any{"apply_start": now.Add(time.Minute), "apply_end": now.Add(2 * time.Minute),
+		"deposit_deadline": now.Add(2 * time.Minute), "bidding_start": now.Add(2 * time.Minute), "bidding_end": now.Add(3 * time.Minute)})
+	must(200, "POST", fmt.Sprintf("/api/v1/sales/%d/announcement", sale.ID), string(w))
+	return sale.ID
 }

@@ -23,5 +23,15 @@ type streamFlags struct {
 // events builds the process's fan-out of sale events and the stream limits.
 func (c *streamFlags) events(store *registry.Store, hub *registry.Hub, log *slog.Logger) (*registry.Events, openapi.StreamLimits) {
 	ev := registry.NewEvents(store, hub, registry.EventsConfig{Buffer: c.StreamBuffer, Replay: c.StreamReplay, Log: log})
-	return ev, openapi.StreamLimits{PerAddress: c.StreamsPerAddress, Total: c.StreamsMax, WriteTimeout: c.StreamWriteTimeout, TakeOver: c.StreamTakeOver}
+	return ev, openapi.StreamLimits{PerAddress: c.StreamsPerAddress, Total: c.StreamsMax, WriteTimeout: c.StreamWriteTimeout}
+}
+
+// halls are the writers of the streams taken over from the HTTP server,
+// ending when life drains; nil with --no-stream-takeover. The caller runs
+// them.
+func (c *streamFlags) halls(life *openapi.Lifecycle, log *slog.Logger) *openapi.Halls {
+	if !c.StreamTakeOver {
+		return nil
+	}
+	return openapi.NewHalls(life, log)
 }

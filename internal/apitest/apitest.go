@@ -3,11 +3,15 @@
 package apitest
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"minerights/auction"
 	"minerights/data"
@@ -76,4 +80,29 @@ func DrillRules(t testing.TB, edit func(*auction.Rules)) auction.Rules {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TakenOverStream opens GET path (an event stream) on the API at base over
+// a connection of its own, reads the response head and fails t unless the
+// stream was taken over from the HTTP server by its sale's hall: 200, no
+// chunked encoding, the body delimited by the connection's close. The
+// connection is closed when the test ends; res.Body reads the stream.
+func TakenOverStream(t testing.TB, base, path string) (net.Conn, *http.Response) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || len(res.TransferEncoding) > 0 || !res.Close || res.ContentLength != -1 {
+		t.Fatalf("the stream was not taken over by its hall: %d, transfer-encoding %v, close %v, length %d",
+			res.StatusCode, res.TransferEncoding, res.Close, res.ContentLength)
+	}
+	return conn, res
 }

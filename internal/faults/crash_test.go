@@ -169,19 +169,9 @@ type bidder struct {
 func openSale(t *testing.T, c client, db registrytest.DB, base string, n int) (saleView, []bidder, string) {
 	t.Helper()
 	ctx := context.Background()
-	bureau, err := db.Store.CreateToken(ctx, registry.RoleBureau, "登记科", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, _, err := db.Store.ListParcels(ctx, registry.ParcelFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Store.RunCompliance(ctx, ps[1].ID); err != nil {
-		t.Fatal(err)
-	}
+	bureau, parcel := db.Offerable(t, 2)
 	var sale saleView
-	c.must(201, base, "POST", "/api/v1/sales", bureau, fmt.Sprintf(`{"parcel_id":%d,"method":"listing","increment":1000,"deposit":1000}`, ps[1].ID), &sale)
+	c.must(201, base, "POST", "/api/v1/sales", bureau, fmt.Sprintf(`{"parcel_id":%d,"method":"listing","increment":1000,"deposit":1000}`, parcel), &sale)
 	var bidders []bidder
 	for i := range n {
 		var out struct {

@@ -108,3 +108,23 @@ func SeededSingleNode(t testing.TB) DB {
 		return seedData(ctx, url)
 	})
 }
+
+// Offerable returns a bureau clerk's token and the id of the no-th parcel
+// (from 1, by id) with a compliance report run, ready to be offered in a
+// sale.
+func (db DB) Offerable(t testing.TB, no int) (bureau string, parcelID int64) {
+	t.Helper()
+	ctx := context.Background()
+	bureau, err := db.Store.CreateToken(ctx, registry.RoleBureau, "登记科", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _, err := db.Store.ListParcels(ctx, registry.ParcelFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Store.RunCompliance(ctx, ps[no-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	return bureau, ps[no-1].ID
+}
