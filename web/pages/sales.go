@@ -1,14 +1,15 @@
 package pages
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"minerights/geo"
+	"minerights/registry"
 )
 
 // price is an amount as the API writes it.
@@ -164,21 +165,20 @@ type saleRow struct {
 	Parcel parcel
 }
 
-func (p *pages) salesPage(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, "出让公告")
+// saleRows reads up to limit sales that me may see, each with its parcel,
+// and the parcels; on a refusal it answers the status and its words.
+func (p *pages) saleRows(r *http.Request, me *registry.Principal, limit int) ([]saleRow, []parcel, int, string) {
 	var list struct {
 		Items []sale `json:"items"`
 	}
-	if st, msg := p.get(r, v.Me, "/api/v1/sales?limit=200", &list); st != http.StatusOK {
-		p.fail(w, r, st, msg)
-		return
+	if st, msg := p.get(r, me, fmt.Sprintf("/api/v1/sales?limit=%d", limit), &list); st != http.StatusOK {
+		return nil, nil, st, msg
 	}
 	var parcels struct {
 		Items []parcel `json:"items"`
 	}
-	if st, msg := p.get(r, v.Me, "/api/v1/parcels?limit=1000", &parcels); st != http.StatusOK {
-		p.fail(w, r, st, msg)
-		return
+	if st, msg := p.get(r, me, "/api/v1/parcels?limit=1000", &parcels); st != http.StatusOK {
+		return nil, nil, st, msg
 	}
 	byID := map[int64]parcel{}
 	for _, pc := range parcels.Items {
@@ -187,6 +187,16 @@ func (p *pages) salesPage(w http.ResponseWriter, r *http.Request) {
 	rows := []saleRow{}
 	for _, s := range list.Items {
 		rows = append(rows, saleRow{Sale: s, Parcel: byID[s.ParcelID]})
+	}
+	return rows, parcels.Items, http.StatusOK, ""
+}
+
+func (p *pages) salesPage(w http.ResponseWriter, r *http.Request) {
+	v := p.newView(w, r, "出让公告")
+	rows, _, st, msg := p.saleRows(r, v.Me, 200)
+	if st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
 	}
 	if r.URL.Query().Get("welcome") == "1" && v.Me != nil && v.Me.Pending {
 		v.Flash = "注册成功。自然资源和规划局审核通过您的账户后，您即可报名参加出让。"
@@ -249,15 +259,9 @@ func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Notices = ns.Items
-	if rep := p.call(r, v.Me, http.MethodGet, fmt.Sprintf("/api/v1/parcels/%d/corners", d.Sale.ParcelID), nil); rep.status == http.StatusOK {
-		if txt, err := geo.ParseTXT(bytes.NewReader(rep.body.Bytes())); err == nil {
-			d.Corners, d.Map = corners(txt)
-			for _, a := range txt.Attributes {
-				if a.Key == "带号" {
-					d.Zone = a.Value
-				}
-			}
-		}
+	if txt := p.parcelCorners(r, v.Me, d.Sale.ParcelID); txt != nil {
+		d.Corners, d.Map = corners(txt)
+		d.Zone = attr(txt, "带号")
 	}
 	if w := d.Sale.Windows; w != nil && p.cal != nil && d.Sale.AnnouncedAt != nil {
 		if cal, err := p.cal(r.Context()); err == nil {
@@ -334,15 +338,27 @@ func corners(txt *geo.TXT) ([]cornerRow, *parcelMap) {
 	return rows, m
 }
 
-func (p *pages) apply(w http.ResponseWriter, r *http.Request) {
+// signedInAt starts a page or form of a signed-in user about the sale in
+// the path: a path without an id is refused (404), a visitor is sent to
+// sign in and come back to next(id). When it answers false it has already
+// answered.
+func (p *pages) signedInAt(w http.ResponseWriter, r *http.Request, next func(id int64) string) (*registry.Principal, int64, bool) {
 	id, ok := pathID(r)
 	if !ok {
 		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
-		return
+		return nil, 0, false
 	}
 	me, _ := p.session(r)
 	if me == nil {
-		http.Redirect(w, r, "/login?next="+fmt.Sprintf("/sales/%d", id), http.StatusSeeOther)
+		http.Redirect(w, r, "/login?next="+next(id), http.StatusSeeOther)
+		return nil, 0, false
+	}
+	return me, id, true
+}
+
+func (p *pages) apply(w http.ResponseWriter, r *http.Request) {
+	me, id, ok := p.signedInAt(w, r, func(id int64) string { return fmt.Sprintf("/sales/%d", id) })
+	if !ok {
 		return
 	}
 	if !p.checkCSRF(r, me) {
@@ -422,15 +438,8 @@ func (p *pages) resultPage(w http.ResponseWriter, r *http.Request) {
 // document as the desk's, naming the configured authority, to whom the API
 // shows it: the bureau and the winner.
 func (p *pages) letterPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
-		return
+	me, id, ok := p.signedInAt(w, r, func(int64) string { return url.QueryEscape(r.URL.RequestURI()) })
+	if ok {
+		p.printLetter(w, r, me, id, fmt.Sprintf("/sales/%d", id))
 	}
-	me, _ := p.session(r)
-	if me == nil {
-		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
-		return
-	}
-	p.printLetter(w, r, me, id, fmt.Sprintf("/sales/%d", id))
 }
