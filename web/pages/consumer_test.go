@@ -2,9 +2,7 @@ package pages
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -26,31 +24,16 @@ var storeNames = map[string]bool{
 // rule, a layer, a calendar, an account), so the store can change its types
 // without changing what a page shows.
 func TestPagesReadTheAPIIntoTheirOwnTypes(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fset := token.NewFileSet()
 	used := map[string][]string{}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			sel, ok := n.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
+	inspectGo(t, fset, ".", func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
 			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "registry" {
 				used[sel.Sel.Name] = append(used[sel.Sel.Name], fset.Position(sel.Pos()).String())
 			}
-			return true
-		})
-	}
+		}
+		return true
+	})
 	if len(used) == 0 {
 		t.Fatal("no use of registry found: the test reads the wrong files")
 	}

@@ -89,6 +89,13 @@ func TestDeskParcels(t *testing.T) {
 	if v := s.browser(0).do("GET", "/desk", nil); v.status != http.StatusSeeOther || !strings.Contains(v.header.Get("Location"), "/login?next=") {
 		t.Errorf("a visitor at /desk: %d %s", v.status, v.header.Get("Location"))
 	}
+	// A form posted without a session (it ended meanwhile) is refused, not
+	// redirected to sign in, which would lose it.
+	for _, path := range []string{"/desk/parcels/1/edit", "/desk/parcels/1/compliance", "/desk/compliance/settings", "/desk/sales"} {
+		if v := s.browser(0).do("POST", path, url.Values{"name": {"改名"}, "area_tolerance_pct": {"5"}}); v.status != http.StatusUnauthorized || !strings.Contains(v.body, "登录已失效") {
+			t.Errorf("a visitor's post to %s: %d %s", path, v.status, v.header.Get("Location"))
+		}
+	}
 	bidder, _ := s.register(companies[0])
 	if b := bidder.do("GET", "/desk/parcels", nil); b.status != http.StatusForbidden {
 		t.Errorf("a bidder at /desk/parcels: %d", b.status)

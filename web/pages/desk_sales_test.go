@@ -141,12 +141,15 @@ func TestDeskSalesStory(t *testing.T) {
 	bing, ba := s.register(companies[2])
 	acc := clerk.do("GET", "/desk/accounts", nil)
 	mustContain(t, "the pending accounts", acc, companies[0].name, companies[1].name, companies[2].name, "审核通过")
+	if n := strings.Count(acc.body, `<span class="warn">待审核</span>`); n != 3 {
+		t.Errorf("the list of every account marks %d accounts pending, want 3", n)
+	}
 	for _, a := range []int64{ja, ya, ba} {
 		if p := clerk.post("/desk/accounts", fmt.Sprintf("/desk/accounts/%d/approve", a), url.Values{}); p.status != http.StatusSeeOther {
 			t.Fatalf("approve %d: %d %s", a, p.status, p.body)
 		}
 	}
-	if p := clerk.do("GET", "/desk/accounts", nil); !strings.Contains(p.body, "没有待审核的账户") {
+	if p := clerk.do("GET", "/desk/accounts", nil); !strings.Contains(p.body, "没有待审核的账户") || strings.Contains(p.body, `<span class="warn">待审核</span>`) {
 		t.Error("approved accounts are still pending")
 	}
 	s.waitUntil(applyStart)
