@@ -90,7 +90,8 @@ func (p *pages) deskItem(w http.ResponseWriter, r *http.Request, title string) (
 	return v, id, ok
 }
 
-// deskPage is a desk page that shows itself (show) to the clerk.
+// deskPage answers a desk page that needs nothing but the clerk: the gate
+// (deskView), then show at 200.
 func (p *pages) deskPage(title string, show func(w http.ResponseWriter, r *http.Request, v view, status int)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if v, ok := p.deskView(w, r, title); ok {
