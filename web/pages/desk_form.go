@@ -112,13 +112,11 @@ func (f *deskForm) send(method, path string, body any, hdr http.Header, want ...
 	if rep.status >= 500 {
 		f.p.log.Error("desk form", "method", method, "path", path, "status", rep.status, "body", rep.body.String())
 	}
-	msg := ""
 	if f.refused != nil {
-		msg = f.refused(rep)
+		f.show(rep.status, f.refused(rep))
 	} else {
-		msg = chinese(rep.status, rep.body.Bytes())
+		f.show(rep.status, chinese(rep.status, rep.body.Bytes()))
 	}
-	f.show(rep.status, msg)
 	return nil, false
 }
 

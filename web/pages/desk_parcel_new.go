@@ -119,10 +119,7 @@ func (p *pages) deskParcelCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.FormValue("action") != "save" {
-		f.refused = func(rep *apiReply) string {
-			d.Problems = fileProblems(rep.body.Bytes())
-			return "文件或填写内容有误，请按下列提示更正后重新上传。" + or(problemsSummary(d.Problems), chinese(rep.status, rep.body.Bytes()))
-		}
+		f.refused = d.refusal("文件或填写内容有误，请按下列提示更正后重新上传。")
 		p.previewParcel(f, &d, body, isJSON)
 		return
 	}
@@ -132,10 +129,7 @@ func (p *pages) deskParcelCreate(w http.ResponseWriter, r *http.Request) {
 		f.show(http.StatusUnprocessableEntity, fix)
 		return
 	}
-	f.refused = func(rep *apiReply) string {
-		d.Problems = fileProblems(rep.body.Bytes())
-		return "未能登记：" + or(problemsSummary(d.Problems), chinese(rep.status, rep.body.Bytes()))
-	}
+	f.refused = d.refusal("未能登记：")
 	var created struct {
 		ID int64 `json:"id"`
 	}
@@ -143,6 +137,15 @@ func (p *pages) deskParcelCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.done(fmt.Sprintf("/desk/parcels/%d?done=created", created.ID))
+}
+
+// refusal lists the problems the API found in the file on the page, and
+// says the first after headline.
+func (d *deskParcelNewData) refusal(headline string) func(rep *apiReply) string {
+	return func(rep *apiReply) string {
+		d.Problems = fileProblems(rep.body.Bytes())
+		return headline + or(problemsSummary(d.Problems), chinese(rep.status, rep.body.Bytes()))
+	}
 }
 
 // readParcelForm reads the registration form and its file (a GBK file
