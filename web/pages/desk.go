@@ -55,11 +55,16 @@ func (p *pages) registerDesk(mux *http.ServeMux, shared template.FuncMap) {
 	p.registerDeskSetup(mux)
 }
 
-// deskView starts a desk page: a visitor is sent to sign in, anyone but
-// the bureau is refused (the API would refuse their changes anyway; the
-// desk is not theirs to browse).
+// deskView starts a desk page or form: a visitor is sent to sign in (a
+// form posted after the session ended is refused: a redirect would lose
+// it), anyone but the bureau is refused (the API would refuse their changes
+// anyway; the desk is not theirs to browse).
 func (p *pages) deskView(w http.ResponseWriter, r *http.Request, title string) (view, bool) {
 	v := p.newView(w, r, title)
+	if v.Me == nil && r.Method == http.MethodPost {
+		p.fail(w, r, http.StatusUnauthorized, ruleWords["session-ended"])
+		return v, false
+	}
 	if v.Me == nil {
 		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 		return v, false
@@ -69,6 +74,30 @@ func (p *pages) deskView(w http.ResponseWriter, r *http.Request, title string) (
 		return v, false
 	}
 	return v, true
+}
+
+// deskItem starts a desk page about the thing whose id is in the path
+// (deskView); a path without one is refused (404).
+func (p *pages) deskItem(w http.ResponseWriter, r *http.Request, title string) (view, int64, bool) {
+	v, ok := p.deskView(w, r, title)
+	if !ok {
+		return v, 0, false
+	}
+	id, ok := pathID(r)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
+	}
+	return v, id, ok
+}
+
+// deskPage answers a desk page that needs nothing but the clerk: the gate
+// (deskView), then show at 200.
+func (p *pages) deskPage(title string, show func(w http.ResponseWriter, r *http.Request, v view, status int)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := p.deskView(w, r, title); ok {
+			show(w, r, v, http.StatusOK)
+		}
+	}
 }
 
 // deskHomeData is the desk's home page.
@@ -116,34 +145,23 @@ func (p *pages) deskHome(w http.ResponseWriter, r *http.Request) {
 		d.Parcels += list.Total
 		d.ByStatus = append(d.ByStatus, statusCount{Status: st, Count: list.Total})
 	}
-	var sales struct {
-		Items []sale `json:"items"`
-	}
-	if code, msg := p.get(r, v.Me, "/api/v1/sales?limit=200", &sales); code != http.StatusOK {
+	years, sales, code, msg := p.calendars(r, v.Me)
+	if code != http.StatusOK {
 		p.fail(w, r, code, msg)
 		return
 	}
-	d.Sales = len(sales.Items)
-	var cals struct {
-		Items []registry.CalendarYear `json:"items"`
-		// The server's clock, the database's, is in the sale answers; the
-		// calendar list has none, so "now" is this server's.
-	}
-	if code, msg := p.get(r, v.Me, "/api/v1/calendars", &cals); code != http.StatusOK {
-		p.fail(w, r, code, msg)
-		return
-	}
+	d.Sales = len(sales)
 	loaded := map[int]bool{}
-	for _, c := range cals.Items {
+	for _, c := range years {
 		if !loaded[c.Year] {
 			d.Years = append(d.Years, c.Year)
 		}
 		loaded[c.Year] = true
 	}
 	sort.Ints(d.Years)
-	now := p.now(sales.Items)
+	now := p.now(sales)
 	d.Today = now
-	d.Missing = missingYears(now, sales.Items, loaded)
+	d.Missing = missingYears(now, sales, loaded)
 	v.Page = d
 	p.render(w, "desk_home", http.StatusOK, v)
 }

@@ -83,11 +83,28 @@ func exampleTXT(t *testing.T) (good, bad []byte) {
 func TestDeskParcels(t *testing.T) {
 	s := newSite(t, rules(t), 1)
 	clerk := s.clerk("wangwu@zmd.gov.cn")
+	deskGates(t, s, clerk)
+	id := registerOnDesk(t, s, clerk)
+	overlapOnDesk(t, s, clerk, id)
+	editRaceOnDesk(t, s, clerk, id)
+}
+
+// deskGates: the desk's home, who may not use the desk, and a filter of
+// the parcels table.
+func deskGates(t *testing.T, s *site, clerk *browser) {
+	t.Helper()
 	home := clerk.do("GET", "/desk", nil)
 	mustContain(t, "desk home", home, "业务办理", "已登记", "/desk/parcels/new", "/desk/sales", "/desk/accounts", "/desk/audit",
 		"工作日历缺少年度", "2027 年")
 	if v := s.browser(0).do("GET", "/desk", nil); v.status != http.StatusSeeOther || !strings.Contains(v.header.Get("Location"), "/login?next=") {
 		t.Errorf("a visitor at /desk: %d %s", v.status, v.header.Get("Location"))
+	}
+	// A form posted without a session (it ended meanwhile) is refused, not
+	// redirected to sign in, which would lose it.
+	for _, path := range []string{"/desk/parcels/1/edit", "/desk/parcels/1/compliance", "/desk/compliance/settings", "/desk/sales"} {
+		if v := s.browser(0).do("POST", path, url.Values{"name": {"改名"}, "area_tolerance_pct": {"5"}}); v.status != http.StatusUnauthorized || !strings.Contains(v.body, "登录已失效") {
+			t.Errorf("a visitor's post to %s: %d %s", path, v.status, v.header.Get("Location"))
+		}
 	}
 	bidder, _ := s.register(companies[0])
 	if b := bidder.do("GET", "/desk/parcels", nil); b.status != http.StatusForbidden {
@@ -99,17 +116,25 @@ func TestDeskParcels(t *testing.T) {
 	if strings.Contains(list.body, "<td class=\"nowrap\">确山县</td>") {
 		t.Errorf("the county filter lets other counties through")
 	}
+}
 
+// deskParcelFields are the registration form's fields for the example file.
+func deskParcelFields() map[string]string {
+	return map[string]string{"name": "河南省泌阳县刘庄饰面花岗岩矿（桌面登记）", "county_code": "411726", "mineral": "饰面用花岗岩",
+		"basis": "explored", "top_m": "692", "bottom_m": "192", "price_wan": "1234.5", "action": "preview"}
+}
+
+// registerOnDesk: a file with a problem is refused at its line, the fixed
+// file previews without storing anything, then is saved and checked; it
+// answers the new parcel's id.
+func registerOnDesk(t *testing.T, s *site, clerk *browser) string {
+	t.Helper()
 	good, bad := exampleTXT(t)
 	var before int
 	s.api(200, "GET", "/api/v1/parcels?limit=1", "", &struct {
 		Total *int `json:"total"`
 	}{&before})
-	fields := func() map[string]string {
-		return map[string]string{"name": "河南省泌阳县刘庄饰面花岗岩矿（桌面登记）", "county_code": "411726", "mineral": "饰面用花岗岩",
-			"basis": "explored", "top_m": "692", "bottom_m": "192", "price_wan": "1234.5", "action": "preview"}
-	}
-	p := clerk.upload(fields(), "刘庄.txt", bad)
+	p := clerk.upload(deskParcelFields(), "刘庄.txt", bad)
 	if p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("a self-intersecting file: %d\n%s", p.status, p.body)
 	}
@@ -117,7 +142,7 @@ func TestDeskParcels(t *testing.T) {
 	if !regexp.MustCompile(`第 1[0-9] 行`).MatchString(p.body) {
 		t.Errorf("the problem does not name the file's line:\n%s", p.body)
 	}
-	p = clerk.upload(fields(), "刘庄.txt", good)
+	p = clerk.upload(deskParcelFields(), "刘庄.txt", good)
 	if p.status != http.StatusOK {
 		t.Fatalf("the fixed file: %d\n%s", p.status, p.body)
 	}
@@ -133,7 +158,7 @@ func TestDeskParcels(t *testing.T) {
 	if content == nil {
 		t.Fatalf("the preview does not keep the file")
 	}
-	f := fields()
+	f := deskParcelFields()
 	f["action"] = "save"
 	f["content"] = htmlUnescape(content[1])
 	p = clerk.upload(f, "", nil)
@@ -155,7 +180,13 @@ func TestDeskParcels(t *testing.T) {
 	if strings.Contains(checked.body, "id=\"stale\"") {
 		t.Errorf("a fresh report is marked stale")
 	}
+	return id
+}
 
+// overlapOnDesk: the parcel's downloads; its outline as GeoJSON registered
+// again overlaps it whole, and the desk's map and table say by how much.
+func overlapOnDesk(t *testing.T, s *site, clerk *browser, id string) {
+	t.Helper()
 	// The page's downloads, with the clerk's session: the 国土 TXT reads back
 	// with the corners uploaded.
 	txt := clerk.do("GET", "/api/v1/parcels/"+id+"/corners", nil)
@@ -167,9 +198,9 @@ func TestDeskParcels(t *testing.T) {
 	if gj.status != http.StatusOK {
 		t.Fatalf("geojson download: %d %s", gj.status, gj.body)
 	}
-	g := fields()
+	g := deskParcelFields()
 	g["name"] = "GeoJSON 预览"
-	p = clerk.upload(g, "刘庄.geojson", []byte(gj.body))
+	p := clerk.upload(g, "刘庄.geojson", []byte(gj.body))
 	mustContain(t, "GeoJSON preview", p, "预览（尚未保存）", `id="desk-map-data"`, "平方公里", "与已登记地块")
 
 	// Saved and checked, the copy overlaps the first parcel whole: the map
@@ -201,7 +232,12 @@ func TestDeskParcels(t *testing.T) {
 	if got, _ := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64); math.Abs(got-first.Area.ComputedM2) > 1 {
 		t.Errorf("the overlap's label says %s m², the parcel is %.1f m²", m[1], first.Area.ComputedM2)
 	}
+}
 
+// editRaceOnDesk: two clerks open the edit form; the second saves first,
+// and the first is shown the parcel as it now is.
+func editRaceOnDesk(t *testing.T, s *site, clerk *browser, id string) {
+	t.Helper()
 	// Two clerks open the edit form; the second saves first.
 	other := s.clerk("zhaoliu@zmd.gov.cn")
 	formA := clerk.do("GET", "/desk/parcels/"+id+"/edit", nil)
@@ -215,7 +251,7 @@ func TestDeskParcels(t *testing.T) {
 	}
 	edit.Set("price_wan", "3000")
 	edit.Set("csrf", clerk.csrf("/desk/parcels/"+id))
-	p = clerk.do("POST", "/desk/parcels/"+id+"/edit", edit)
+	p := clerk.do("POST", "/desk/parcels/"+id+"/edit", edit)
 	if p.status != http.StatusPreconditionFailed {
 		t.Fatalf("stale edit: %d\n%s", p.status, p.body)
 	}

@@ -49,6 +49,37 @@ var saleLocation = regexp.MustCompile(`^/desk/sales/(\d+)\?done=created$`)
 // is refused in Chinese and changes nothing.
 func TestDeskSalesStory(t *testing.T) {
 	t.Parallel()
+	st := newDeskStory(t)
+	st.gates()
+	st.create()
+	st.announce()
+	st.applications()
+	st.bidding()
+	st.documents()
+	st.contract()
+	st.auditAndAccounts()
+}
+
+// deskStory is TestDeskSalesStory's sale, its clerk and companies, from
+// one step to the next.
+type deskStory struct {
+	t      *testing.T
+	s      *site
+	ctx    context.Context
+	parcel registry.Parcel
+	clerk  *browser
+	// jia, yi and bing are the companies, ja, ya and ba their accounts.
+	jia, yi, bing *browser
+	ja, ya, ba    int64
+	// id is the sale's, sid the same in the path, path its desk page.
+	id                   int64
+	sid, path            string
+	applyStart, applyEnd time.Time
+	bidders              map[string]int64
+}
+
+func newDeskStory(t *testing.T) *deskStory {
+	t.Helper()
 	s := newSite(t, deskRules(t), 1)
 	ctx := context.Background()
 	ps, _, err := s.db.Store.ListParcels(ctx, registry.ParcelFilter{})
@@ -60,19 +91,30 @@ func TestDeskSalesStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	clerk := s.clerk("clerk@zmd.example.cn")
+	return &deskStory{t: t, s: s, ctx: ctx, parcel: parcel, clerk: clerk}
+}
 
+// gates: visitors are sent to sign in; a company is refused.
+func (st *deskStory) gates() {
+	t, s, clerk, parcel := st.t, st.s, st.clerk, st.parcel
 	// Visitors are sent to sign in; a company is refused.
 	if p := s.browser(0).do("GET", "/desk/sales", nil); p.status != http.StatusSeeOther || !strings.Contains(p.header.Get("Location"), "/login?next=") {
 		t.Errorf("a visitor at /desk/sales: %d %s", p.status, p.header.Get("Location"))
 	}
-	jia, ja := s.register(companies[0])
-	if p := jia.do("GET", "/desk/sales", nil); p.status != http.StatusForbidden {
+	st.jia, st.ja = s.register(companies[0])
+	if p := st.jia.do("GET", "/desk/sales", nil); p.status != http.StatusForbidden {
 		t.Errorf("a company at /desk/sales: %d", p.status)
 	}
 
 	list := clerk.do("GET", "/desk/sales", nil)
 	mustContain(t, "the desk's sales", list, "新建出让", parcel.Name, `href="/desk"`)
 
+}
+
+// create: bad money is refused before the API and creates nothing; the
+// draft never shows its secret reserve.
+func (st *deskStory) create() {
+	t, s, clerk, parcel := st.t, st.s, st.clerk, st.parcel
 	// Bad money is refused before the API and creates nothing.
 	p := clerk.post("/desk/sales", "/desk/sales", url.Values{"parcel_id": {fmt.Sprint(parcel.ID)}, "method": {"listing"},
 		"increment": {"十万"}, "deposit": {"100"}})
@@ -102,22 +144,27 @@ func TestDeskSalesStory(t *testing.T) {
 	if p.status != http.StatusSeeOther || m == nil {
 		t.Fatalf("create: %d %s %s", p.status, p.header.Get("Location"), p.body)
 	}
-	path := "/desk/sales/" + m[1]
-	var id int64
-	fmt.Sscan(m[1], &id)
-	draft := clerk.do("GET", path+"?done=created", nil)
+	st.sid, st.path = m[1], "/desk/sales/"+m[1]
+	fmt.Sscan(m[1], &st.id)
+	draft := clerk.do("GET", st.path+"?done=created", nil)
 	mustContain(t, "the draft", draft, "出让草稿已创建", "承诺值", "发布出让公告", "10.00 万元")
 	if strings.Contains(draft.body, reserveWan) {
 		t.Errorf("the draft page shows the secret reserve %s", reserveWan)
 	}
+}
 
+// announce: the preview changes nothing, a bad time is refused, then the
+// announcement and a supplementary notice.
+func (st *deskStory) announce() {
+	t, s, clerk, path, id := st.t, st.s, st.clerk, st.path, st.id
 	// Preview, then announce.
 	now := s.dbNow().Truncate(time.Second)
 	applyStart, applyEnd := now.Add(2*time.Second), now.Add(7*time.Second)
+	st.applyStart, st.applyEnd = applyStart, applyEnd
 	win := url.Values{"apply_start": {formTimeOf(applyStart)}, "apply_end": {formTimeOf(applyEnd)},
 		"deposit_deadline": {formTimeOf(applyEnd)}, "bidding_start": {formTimeOf(applyEnd)}, "bidding_end": {formTimeOf(applyEnd.Add(3 * time.Second))}}
 	win.Set("do", "preview")
-	p = clerk.post(path, path+"/announce", win)
+	p := clerk.post(path, path+"/announce", win)
 	mustContain(t, "the preview", p, "公告预览", "0 个工作日", "报名期")
 	if st := s.saleJSON(id)["state"]; st != "draft" {
 		t.Errorf("the preview changed the sale: %v", st)
@@ -135,22 +182,33 @@ func TestDeskSalesStory(t *testing.T) {
 		t.Fatalf("notice: %d %s", p.status, p.body)
 	}
 	mustContain(t, "the announced sale", clerk.do("GET", path, nil), "补充公告", "开户行更正", "desk-monitor.js")
+}
 
+// applications: two more companies register through /register, the desk
+// approves them, they apply; deposits and the review of qualifications.
+func (st *deskStory) applications() {
+	t, s, clerk, path, ctx, m := st.t, st.s, st.clerk, st.path, st.ctx, []string{"", st.sid}
+	jia, ja := st.jia, st.ja
 	// Three companies registered through /register, approved on the desk.
-	yi, ya := s.register(companies[1])
-	bing, ba := s.register(companies[2])
+	st.yi, st.ya = s.register(companies[1])
+	st.bing, st.ba = s.register(companies[2])
+	yi, ya, bing, ba := st.yi, st.ya, st.bing, st.ba
 	acc := clerk.do("GET", "/desk/accounts", nil)
 	mustContain(t, "the pending accounts", acc, companies[0].name, companies[1].name, companies[2].name, "审核通过")
+	if n := strings.Count(acc.body, `<span class="warn">待审核</span>`); n != 3 {
+		t.Errorf("the list of every account marks %d accounts pending, want 3", n)
+	}
 	for _, a := range []int64{ja, ya, ba} {
 		if p := clerk.post("/desk/accounts", fmt.Sprintf("/desk/accounts/%d/approve", a), url.Values{}); p.status != http.StatusSeeOther {
 			t.Fatalf("approve %d: %d %s", a, p.status, p.body)
 		}
 	}
-	if p := clerk.do("GET", "/desk/accounts", nil); !strings.Contains(p.body, "没有待审核的账户") {
+	if p := clerk.do("GET", "/desk/accounts", nil); !strings.Contains(p.body, "没有待审核的账户") || strings.Contains(p.body, `<span class="warn">待审核</span>`) {
 		t.Error("approved accounts are still pending")
 	}
-	s.waitUntil(applyStart)
+	s.waitUntil(st.applyStart)
 	bidders := map[string]int64{}
+	st.bidders = bidders
 	for i, b := range []*browser{jia, yi, bing} {
 		if p := b.post("/sales/"+m[1], "/sales/"+m[1]+"/application", url.Values{}); p.status != http.StatusSeeOther {
 			t.Fatalf("apply: %d %s", p.status, p.body)
@@ -179,9 +237,15 @@ func TestDeskSalesStory(t *testing.T) {
 		t.Fatalf("refuse: %d %s", p.status, p.body)
 	}
 	mustContain(t, "the queue after review", clerk.do("GET", path, nil), "已到账", "已通过", "未通过", "营业执照已过有效期")
+}
 
+// bidding: two bidders bid through the API; the monitor names them until
+// the sale closes.
+func (st *deskStory) bidding() {
+	t, s, clerk, path, id, m := st.t, st.s, st.clerk, st.path, st.id, []string{"", st.sid}
+	jia, yi := st.jia, st.yi
 	// Two bidders bid through the API; the monitor names them.
-	s.waitUntil(applyEnd.Add(100 * time.Millisecond))
+	s.waitUntil(st.applyEnd.Add(100 * time.Millisecond))
 	for i, b := range []*browser{jia, yi} {
 		csrf := b.csrf("/sales/" + m[1] + "/room")
 		r := jsonPost(t, b, fmt.Sprintf("/api/v1/sales/%d/bids", id), fmt.Sprintf(`{"raise":%d}`, i+1), csrf)
@@ -196,6 +260,13 @@ func TestDeskSalesStory(t *testing.T) {
 			t.Fatalf("the sale did not close: %v", s.saleJSON(id))
 		}
 	}
+}
+
+// documents: the confirmation letter on the desk and the winner's, the
+// result notice and the announcement, each naming the authority.
+func (st *deskStory) documents() {
+	t, s, clerk, path, m := st.t, st.s, st.clerk, st.path, []string{"", st.sid}
+	jia, yi := st.jia, st.yi
 	closed := clerk.do("GET", path, nil)
 	mustContain(t, "the closed sale", closed, "成交", companies[1].name, "签发成交确认书")
 	if strings.Contains(closed.body, "desk-monitor.js") {
@@ -219,6 +290,12 @@ func TestDeskSalesStory(t *testing.T) {
 	}
 	mustContain(t, "the result notice", yi.do("GET", "/sales/"+m[1]+"/result", nil), "出让人：驻马店市自然资源和规划局", today)
 	mustContain(t, "the announcement", yi.do("GET", "/sales/"+m[1], nil), "出让人：驻马店市自然资源和规划局", today)
+}
+
+// contract: the publicity, a payment plan refused and then registered, and
+// a payment.
+func (st *deskStory) contract() {
+	t, s, clerk, path, id := st.t, st.s, st.clerk, st.path, st.id
 	if p := clerk.post(path, path+"/publicity", url.Values{}); p.status != http.StatusSeeOther {
 		t.Fatalf("publicity: %d %s", p.status, p.body)
 	}
@@ -242,7 +319,12 @@ func TestDeskSalesStory(t *testing.T) {
 		t.Fatalf("payment: %d %s", p.status, p.body)
 	}
 	mustContain(t, "the contract", clerk.do("GET", path, nil), "付款计划", "2027-09-30", "缴款 1000.00 万元", "BOC-0001", "壹仟万元整")
+}
 
+// auditAndAccounts: the audit of all sales and of this one; a clerk creates
+// a planner's account and disables it.
+func (st *deskStory) auditAndAccounts() {
+	t, s, clerk, ctx, m := st.t, st.s, st.clerk, st.ctx, []string{"", st.sid}
 	// The audit of all sales and of this one.
 	mustContain(t, "the audit", clerk.do("GET", "/desk/audit", nil), "核验通过")
 	mustContain(t, "the sale's chain", clerk.do("GET", "/desk/audit?sale_id="+m[1], nil), "哈希链记录", "核验通过")

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -173,12 +171,8 @@ func TestDeskSideExitsInChromium(t *testing.T) {
 	if sl["state"] != "terminated" {
 		t.Errorf("the live sale is %v after the termination", sl["state"])
 	}
-	for _, p := range []string{"desk-side-live", "desk-side-suspended", "desk-side-resumed", "desk-side-terminated", "desk-side-objection",
-		"desk-side-answered", "desk-side-defaulted", "desk-side-reoffer"} {
-		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
-			t.Errorf("screenshot %s: %v", p, err)
-		}
-	}
+	mustHaveScreenshots(t, shots, "desk-side-live", "desk-side-suspended", "desk-side-resumed", "desk-side-terminated", "desk-side-objection",
+		"desk-side-answered", "desk-side-defaulted", "desk-side-reoffer")
 }
 
 // TestDeskContractOverdue: a contract whose first instalment fell due

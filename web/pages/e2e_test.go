@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,27 +90,7 @@ func TestBiddersInChromium(t *testing.T) {
 	if !strings.Contains(res.RegisterError, "校验码") || !strings.Contains(res.PendingFlash, "审核通过") {
 		t.Errorf("registration: error %q, pending %q", res.RegisterError, res.PendingFlash)
 	}
-	jia := res.Listing["jia"]
-	if jia.Shown.Wan != "43586.65 万元" || jia.Shown.Capital != "肆亿叁仟伍佰捌拾陆万陆仟伍佰元整" || jia.Shown.Yuan != "435,866,500 元" ||
-		!strings.Contains(jia.Message, "报价已接受") {
-		t.Errorf("一键加价 confirmation and receipt: %+v", jia)
-	}
-	if yi := res.Listing["yi"]; yi.Shown.Wan != "43616.65 万元" || !strings.Contains(yi.Message, "报价已接受") {
-		t.Errorf("typed bid: %+v", yi)
-	}
-	if b := res.Listing["bing"]; !strings.Contains(b.Message, "报价已接受") || b.Shown.Wan != "43626.65 万元" {
-		t.Errorf("phone bid: %+v", b)
-	}
-	if !res.Phone.Bidbox || !res.Phone.High || !res.Phone.Countdown || res.Phone.Width != 390 {
-		t.Errorf("at 390×844 the bid box, the high and the countdown are not all on screen: %+v", res.Phone)
-	}
-	if res.OutbidSeenMs > 1000 || !strings.Contains(res.OutbidMessage, "已被超过") {
-		t.Errorf("the outbid company saw %q after %d ms", res.OutbidMessage, res.OutbidSeenMs)
-	}
-	t.Logf("outbid seen after %d ms; last-seconds bid with %d ms left", res.OutbidSeenMs, res.LastSeconds.LeftMs)
-	if yi := res.Timed["yi"]; !strings.Contains(yi.Message, "报价已接受") || res.LastSeconds.LeftMs > 2000 || !res.LastSeconds.After.After(res.LastSeconds.Before) {
-		t.Errorf("the bid in the last seconds: %+v, countdown %+v", yi, res.LastSeconds)
-	}
+	res.checkBids(t)
 	if !strings.Contains(res.ClosedText["yi"], "恭喜") || strings.Contains(res.ClosedText["jia"], "恭喜") ||
 		!res.LetterLinkVisible["yi"] || res.LetterLinkVisible["jia"] {
 		t.Errorf("the close: %v, letter link %v", res.ClosedText, res.LetterLinkVisible)
@@ -152,15 +131,39 @@ func TestBiddersInChromium(t *testing.T) {
 	if !strings.Contains(res.AfterLogout, "登录") {
 		t.Errorf("after logout the sale page offers %q", res.AfterLogout)
 	}
-	for _, p := range []string{"login", "register", "register-error", "sales", "sales-pending", "sale-anonymous", "sale-applied", "sale-phone",
+	mustHaveScreenshots(t, shots, "login", "register", "register-error", "sales", "sales-pending", "sale-anonymous", "sale-applied", "sale-phone",
 		"room-listing", "room-phone", "room-confirm-dialog", "room-outbid-phone", "room-timed", "room-closed", "room-anonymous", "result",
-		"letter", "letter-refused", "room-tender", "room-disconnected", "logout"} {
-		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
-			t.Errorf("screenshot %s: %v", p, err)
-		}
-	}
+		"letter", "letter-refused", "room-tender", "room-disconnected", "logout")
 	rep, err := s.db.Store.VerifyAudit(context.Background(), 0)
 	if err != nil || !rep.OK {
 		t.Errorf("audit after the story: %+v %v", rep, err)
+	}
+}
+
+// checkBids checks the bids of the listing and its timed bidding as the
+// companies saw them: each confirmation in 万元 and 大写, the phone's bid
+// box, the outbid message and the bid in the last seconds.
+func (res e2eResult) checkBids(t *testing.T) {
+	t.Helper()
+	jia := res.Listing["jia"]
+	if jia.Shown.Wan != "43586.65 万元" || jia.Shown.Capital != "肆亿叁仟伍佰捌拾陆万陆仟伍佰元整" || jia.Shown.Yuan != "435,866,500 元" ||
+		!strings.Contains(jia.Message, "报价已接受") {
+		t.Errorf("一键加价 confirmation and receipt: %+v", jia)
+	}
+	if yi := res.Listing["yi"]; yi.Shown.Wan != "43616.65 万元" || !strings.Contains(yi.Message, "报价已接受") {
+		t.Errorf("typed bid: %+v", yi)
+	}
+	if b := res.Listing["bing"]; !strings.Contains(b.Message, "报价已接受") || b.Shown.Wan != "43626.65 万元" {
+		t.Errorf("phone bid: %+v", b)
+	}
+	if !res.Phone.Bidbox || !res.Phone.High || !res.Phone.Countdown || res.Phone.Width != 390 {
+		t.Errorf("at 390×844 the bid box, the high and the countdown are not all on screen: %+v", res.Phone)
+	}
+	if res.OutbidSeenMs > 1000 || !strings.Contains(res.OutbidMessage, "已被超过") {
+		t.Errorf("the outbid company saw %q after %d ms", res.OutbidMessage, res.OutbidSeenMs)
+	}
+	t.Logf("outbid seen after %d ms; last-seconds bid with %d ms left", res.OutbidSeenMs, res.LastSeconds.LeftMs)
+	if yi := res.Timed["yi"]; !strings.Contains(yi.Message, "报价已接受") || res.LastSeconds.LeftMs > 2000 || !res.LastSeconds.After.After(res.LastSeconds.Before) {
+		t.Errorf("the bid in the last seconds: %+v, countdown %+v", yi, res.LastSeconds)
 	}
 }

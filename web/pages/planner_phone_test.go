@@ -2,8 +2,6 @@ package pages_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,9 +77,5 @@ func TestPlannerWhatIfOnPhoneInChromium(t *testing.T) {
 	if n := reports(); n != before {
 		t.Errorf("the what-if stored a report: %d, were %d", n, before)
 	}
-	for _, p := range []string{"planner-phone-map", "planner-phone-panel", "planner-phone-drawn", "planner-phone-whatif"} {
-		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
-			t.Errorf("screenshot %s: %v", p, err)
-		}
-	}
+	mustHaveScreenshots(t, shots, "planner-phone-map", "planner-phone-panel", "planner-phone-drawn", "planner-phone-whatif")
 }

@@ -1,14 +1,13 @@
 package pages
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
-	"minerights/geo"
+	"minerights/registry"
 )
 
 // price is an amount as the API writes it.
@@ -164,21 +163,20 @@ type saleRow struct {
 	Parcel parcel
 }
 
-func (p *pages) salesPage(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, "出让公告")
+// saleRows reads up to limit sales that me may see, each with its parcel,
+// and the parcels; on a refusal it answers the status and its words.
+func (p *pages) saleRows(r *http.Request, me *registry.Principal, limit int) ([]saleRow, []parcel, int, string) {
 	var list struct {
 		Items []sale `json:"items"`
 	}
-	if st, msg := p.get(r, v.Me, "/api/v1/sales?limit=200", &list); st != http.StatusOK {
-		p.fail(w, r, st, msg)
-		return
+	if st, msg := p.get(r, me, fmt.Sprintf("/api/v1/sales?limit=%d", limit), &list); st != http.StatusOK {
+		return nil, nil, st, msg
 	}
 	var parcels struct {
 		Items []parcel `json:"items"`
 	}
-	if st, msg := p.get(r, v.Me, "/api/v1/parcels?limit=1000", &parcels); st != http.StatusOK {
-		p.fail(w, r, st, msg)
-		return
+	if st, msg := p.get(r, me, "/api/v1/parcels?limit=1000", &parcels); st != http.StatusOK {
+		return nil, nil, st, msg
 	}
 	byID := map[int64]parcel{}
 	for _, pc := range parcels.Items {
@@ -187,6 +185,16 @@ func (p *pages) salesPage(w http.ResponseWriter, r *http.Request) {
 	rows := []saleRow{}
 	for _, s := range list.Items {
 		rows = append(rows, saleRow{Sale: s, Parcel: byID[s.ParcelID]})
+	}
+	return rows, parcels.Items, http.StatusOK, ""
+}
+
+func (p *pages) salesPage(w http.ResponseWriter, r *http.Request) {
+	v := p.newView(w, r, "出让公告")
+	rows, _, st, msg := p.saleRows(r, v.Me, 200)
+	if st != http.StatusOK {
+		p.fail(w, r, st, msg)
+		return
 	}
 	if r.URL.Query().Get("welcome") == "1" && v.Me != nil && v.Me.Pending {
 		v.Flash = "注册成功。自然资源和规划局审核通过您的账户后，您即可报名参加出让。"
@@ -206,31 +214,6 @@ type salePageData struct {
 	Days    windowDays
 }
 
-type cornerRow struct {
-	Ring  int
-	Label string
-	X, Y  string
-}
-
-// parcelMap is the parcel's outline as SVG, drawn from its corner points
-// (easting right, northing up) in metres from the map's corner, so that the
-// browser's single-precision SVG keeps them exact, with a scale bar.
-type parcelMap struct {
-	ViewBox string
-	Paths   []string
-	Labels  []mapLabel
-	ScaleX  string
-	ScaleY  string
-	ScaleW  string
-	ScaleM  int
-	Font    string
-	Dot     string
-}
-
-type mapLabel struct{ X, Y, Text string }
-
-func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
-
 func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
 	var d salePageData
 	v, id, ok := p.saleView(w, r, "出让公告", &d.Sale)
@@ -249,15 +232,9 @@ func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Notices = ns.Items
-	if rep := p.call(r, v.Me, http.MethodGet, fmt.Sprintf("/api/v1/parcels/%d/corners", d.Sale.ParcelID), nil); rep.status == http.StatusOK {
-		if txt, err := geo.ParseTXT(bytes.NewReader(rep.body.Bytes())); err == nil {
-			d.Corners, d.Map = corners(txt)
-			for _, a := range txt.Attributes {
-				if a.Key == "带号" {
-					d.Zone = a.Value
-				}
-			}
-		}
+	if txt := p.parcelCorners(r, v.Me, d.Sale.ParcelID); txt != nil {
+		d.Corners, d.Map = corners(txt)
+		d.Zone = attr(txt, "带号")
 	}
 	if w := d.Sale.Windows; w != nil && p.cal != nil && d.Sale.AnnouncedAt != nil {
 		if cal, err := p.cal(r.Context()); err == nil {
@@ -283,66 +260,27 @@ func (p *pages) salePage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, "sale", http.StatusOK, v)
 }
 
-func corners(txt *geo.TXT) ([]cornerRow, *parcelMap) {
-	var rows []cornerRow
-	minE, minN, maxE, maxN := 1e18, 1e18, -1e18, -1e18
-	for _, b := range txt.Blocks {
-		for _, rg := range b.Rings {
-			for _, c := range rg.Corners {
-				rows = append(rows, cornerRow{Ring: rg.No, Label: c.Label, X: strconv.FormatFloat(c.X, 'f', 2, 64), Y: strconv.FormatFloat(c.Y, 'f', 2, 64)})
-				minE, maxE = min(minE, c.Y), max(maxE, c.Y)
-				minN, maxN = min(minN, c.X), max(maxN, c.X)
-			}
-		}
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	w, h := maxE-minE, maxN-minN
-	pad := max(w, h) * 0.12
-	font := max(w, h) / 28
-	// x, y are SVG coordinates of a corner: metres east of the left edge and
-	// south of the top edge.
-	x := func(c geo.Corner) float64 { return c.Y - minE + pad }
-	y := func(c geo.Corner) float64 { return maxN - c.X + pad }
-	m := &parcelMap{ViewBox: "0 0 " + f1(w+2*pad) + " " + f1(h+2*pad), Font: f1(font), Dot: f1(max(w, h) / 90)}
-	for _, b := range txt.Blocks {
-		for _, rg := range b.Rings {
-			var path strings.Builder
-			for i, c := range rg.Corners {
-				cmd := "L"
-				if i == 0 {
-					cmd = "M"
-				}
-				fmt.Fprintf(&path, "%s%s %s ", cmd, f1(x(c)), f1(y(c)))
-				if i < len(rg.Corners)-1 || c.Label != rg.Corners[0].Label {
-					m.Labels = append(m.Labels, mapLabel{X: f1(x(c)), Y: f1(y(c)), Text: c.Label})
-				}
-			}
-			path.WriteString("Z")
-			m.Paths = append(m.Paths, path.String())
-		}
-	}
-	// A scale bar of a round length near a quarter of the width, bottom left.
-	m.ScaleM = 10
-	for _, s := range []int{20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
-		if float64(s) <= w/4 {
-			m.ScaleM = s
-		}
-	}
-	m.ScaleW, m.ScaleX, m.ScaleY = strconv.Itoa(m.ScaleM), f1(pad/2), f1(h+2*pad-pad/2)
-	return rows, m
-}
-
-func (p *pages) apply(w http.ResponseWriter, r *http.Request) {
+// signedInAt starts a page or form of a signed-in user about the sale in
+// the path: a path without an id is refused (404), a visitor is sent to
+// sign in and come back to next(id). When it answers false it has already
+// answered.
+func (p *pages) signedInAt(w http.ResponseWriter, r *http.Request, next func(id int64) string) (*registry.Principal, int64, bool) {
 	id, ok := pathID(r)
 	if !ok {
 		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
-		return
+		return nil, 0, false
 	}
 	me, _ := p.session(r)
 	if me == nil {
-		http.Redirect(w, r, "/login?next="+fmt.Sprintf("/sales/%d", id), http.StatusSeeOther)
+		http.Redirect(w, r, "/login?next="+next(id), http.StatusSeeOther)
+		return nil, 0, false
+	}
+	return me, id, true
+}
+
+func (p *pages) apply(w http.ResponseWriter, r *http.Request) {
+	me, id, ok := p.signedInAt(w, r, func(id int64) string { return fmt.Sprintf("/sales/%d", id) })
+	if !ok {
 		return
 	}
 	if !p.checkCSRF(r, me) {
@@ -422,15 +360,8 @@ func (p *pages) resultPage(w http.ResponseWriter, r *http.Request) {
 // document as the desk's, naming the configured authority, to whom the API
 // shows it: the bureau and the winner.
 func (p *pages) letterPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		p.fail(w, r, http.StatusNotFound, statusWords[http.StatusNotFound])
-		return
+	me, id, ok := p.signedInAt(w, r, func(int64) string { return url.QueryEscape(r.URL.RequestURI()) })
+	if ok {
+		p.printLetter(w, r, me, id, fmt.Sprintf("/sales/%d", id))
 	}
-	me, _ := p.session(r)
-	if me == nil {
-		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
-		return
-	}
-	p.printLetter(w, r, me, id, fmt.Sprintf("/sales/%d", id))
 }

@@ -54,6 +54,17 @@ func screenshotDir(t *testing.T) string {
 	return shots
 }
 
+// mustHaveScreenshots fails t for each of names that has no screenshot in
+// shots (a PNG of a few KiB at least: a blank page is smaller).
+func mustHaveScreenshots(t *testing.T, shots string, names ...string) {
+	t.Helper()
+	for _, p := range names {
+		if fi, err := os.Stat(filepath.Join(shots, p+".png")); err != nil || fi.Size() < 5000 {
+			t.Errorf("screenshot %s: %v", p, err)
+		}
+	}
+}
+
 // runScript runs web/e2e/<script> with node and env for at most limit,
 // decodes the JSON it prints into res (whose pageReport is rep), logs its
 // steps, and fails the test when the script failed, a page logged an error

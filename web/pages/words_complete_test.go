@@ -23,66 +23,72 @@ type source struct {
 	statusE map[string]bool     // http.StatusX named in an operation's Errors
 }
 
+// inspectGo walks the syntax of the Go files of dir, tests aside, with fn.
+func inspectGo(t *testing.T, fset *token.FileSet, dir string, fn func(ast.Node) bool) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, fn)
+	}
+}
+
 func readSource(t *testing.T, dirs ...string) source {
 	t.Helper()
 	s := source{consts: map[string]string{}, typed: map[string][]string{}, calls: map[string][]string{}, statusE: map[string]bool{}}
 	fset := token.NewFileSet()
 	for _, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-		for _, name := range files {
-			if strings.HasSuffix(name, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(fset, name, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.GenDecl:
-					if n.Tok != token.CONST {
-						return true
-					}
-					for _, sp := range n.Specs {
-						vs := sp.(*ast.ValueSpec)
-						for i, id := range vs.Names {
-							if i >= len(vs.Values) {
-								continue
-							}
-							lit, ok := vs.Values[i].(*ast.BasicLit)
-							if !ok || lit.Kind != token.STRING {
-								continue
-							}
-							v, _ := strconv.Unquote(lit.Value)
-							s.consts[id.Name] = v
-							if typ, ok := vs.Type.(*ast.Ident); ok {
-								s.typed[typ.Name] = append(s.typed[typ.Name], v)
-							}
-						}
-					}
-				case *ast.CallExpr:
-					fn, ok := n.Fun.(*ast.Ident)
-					if !ok || len(n.Args) == 0 {
-						return true
-					}
-					if lit, ok := n.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						v, _ := strconv.Unquote(lit.Value)
-						s.calls[fn.Name] = append(s.calls[fn.Name], v)
-					}
-				case *ast.KeyValueExpr:
-					if k, ok := n.Key.(*ast.Ident); !ok || k.Name != "Errors" {
-						return true
-					}
-					ast.Inspect(n.Value, func(m ast.Node) bool {
-						if sel, ok := m.(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "Status") {
-							s.statusE[sel.Sel.Name] = true
-						}
-						return true
-					})
+		inspectGo(t, fset, dir, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.GenDecl:
+				if n.Tok != token.CONST {
+					return true
 				}
-				return true
-			})
-		}
+				for _, sp := range n.Specs {
+					vs := sp.(*ast.ValueSpec)
+					for i, id := range vs.Names {
+						if i >= len(vs.Values) {
+							continue
+						}
+						lit, ok := vs.Values[i].(*ast.BasicLit)
+						if !ok || lit.Kind != token.STRING {
+							continue
+						}
+						v, _ := strconv.Unquote(lit.Value)
+						s.consts[id.Name] = v
+						if typ, ok := vs.Type.(*ast.Ident); ok {
+							s.typed[typ.Name] = append(s.typed[typ.Name], v)
+						}
+					}
+				}
+			case *ast.CallExpr:
+				fn, ok := n.Fun.(*ast.Ident)
+				if !ok || len(n.Args) == 0 {
+					return true
+				}
+				if lit, ok := n.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					v, _ := strconv.Unquote(lit.Value)
+					s.calls[fn.Name] = append(s.calls[fn.Name], v)
+				}
+			case *ast.KeyValueExpr:
+				if k, ok := n.Key.(*ast.Ident); !ok || k.Name != "Errors" {
+					return true
+				}
+				ast.Inspect(n.Value, func(m ast.Node) bool {
+					if sel, ok := m.(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "Status") {
+						s.statusE[sel.Sel.Name] = true
+					}
+					return true
+				})
+			}
+			return true
+		})
 	}
 	return s
 }
