@@ -5,7 +5,7 @@ BIN := bin/minerights
 DATA_DIR ?= .data
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test test-citus bench-citus test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-bids bench-gis-pages bench-room build vet openapi generate db-start db-stop fuzz clean
+.PHONY: run test test-citus bench-citus test-faults deps deps-run deps-test web-deps web bench-map bench-compliance bench-compare bench-bids bench-gis-pages bench-room build vet openapi generate db-start db-stop fuzz clean
 
 run: deps-run build
 	@set -euo pipefail; \
@@ -80,6 +80,11 @@ bench-map: build
 # Compliance check latency with 200k and 1M red lines, API against raw SQL.
 bench-compliance: build
 	@bash scripts/bench-compliance.sh
+
+# bench-map and bench-compliance of two trees, interleaved in one sitting
+# (BENCH_BEFORE=../before make bench-compare); see docs/architecture.md.
+bench-compare: build
+	@bash scripts/bench-compare.sh
 
 # GDAL's export time of a 20k-feature layer at several OGC page sizes; see docs/maps.md.
 bench-gis-pages: build

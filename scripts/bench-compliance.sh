@@ -11,7 +11,10 @@
 #
 # Environment: BENCH_SIZES ("200000 1000000"), BENCH_SECONDS (per run, 20),
 # BENCH_DIR (.data-bench-compliance), BENCH_PORT (socket port of its cluster, 5442),
-# BENCH_HTTP_PORT (the server's port on 127.0.0.1, 18191).
+# BENCH_HTTP_PORT (the server's port on 127.0.0.1, 18191), BENCH_BIN (the
+# minerights binary that migrates, loads and serves, this tree's
+# bin/minerights), BENCH_SQL (the pgbench script of the check's statements,
+# the one cmd/checkload/sqlscript prints in this tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,7 @@ HTTP_PORT=${BENCH_HTTP_PORT:-18191}
 command -v pgbench >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 go build -o bin/minerights ./cmd/minerights
 go build -o bin/checkload ./cmd/checkload
+MR=${BENCH_BIN:-./bin/minerights}
 
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; }
@@ -33,21 +37,21 @@ mkdir -p "$DIR"
 : >"$results"
 for n in $SIZES; do
 	db="minerights_compliance_$n"
-	url=$(./bin/minerights localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
+	url=$("$MR" localdb start --dir "$DIR" --port "$PGPORT_BENCH" --db "$db")
 	export DATABASE_URL="$url"
-	./bin/minerights migrate >/dev/null 2>&1
-	./bin/minerights seed >/dev/null 2>&1
+	"$MR" migrate >/dev/null 2>&1
+	"$MR" seed >/dev/null 2>&1
 	have=$(psql -Atq "$url" -c "SELECT feature_count FROM layer WHERE name = 'redlines' AND current")
 	if [ "$have" != "$n" ]; then
 		file="$DIR/stress-$n.geojson"
-		[ -s "$file" ] || ./bin/minerights generate stress --redlines "$n" --out "$file"
+		[ -s "$file" ] || "$MR" generate stress --redlines "$n" --out "$file"
 		echo "bench-compliance: importing $n red lines into $db" >&2
-		/usr/bin/time -f "import of $n red lines: %e s" ./bin/minerights import redlines "$file" --source "minerights generate stress --redlines $n"
+		/usr/bin/time -f "import of $n red lines: %e s" "$MR" import redlines "$file" --source "minerights generate stress --redlines $n"
 		psql -q "$url" -c "VACUUM ANALYZE layer_feature"
 	fi
-	tok=$(./bin/minerights token create --role planner --name "bench-compliance")
+	tok=$("$MR" token create --role planner --name "bench-compliance")
 
-	./bin/minerights serve --addr 127.0.0.1:$HTTP_PORT >"$DIR/compliance-serve.log" 2>&1 &
+	"$MR" serve --addr 127.0.0.1:$HTTP_PORT >"$DIR/compliance-serve.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null && break; sleep 0.1; done
 	# A fresh layer version sets the server to work in the background (the
@@ -66,7 +70,7 @@ for n in $SIZES; do
 	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 	# The check's own statements, as the API runs them for a what-if.
-	go run ./cmd/checkload/sqlscript >"$DIR/compliance-pgbench.sql"
+	if [ -n "${BENCH_SQL:-}" ]; then cp "$BENCH_SQL" "$DIR/compliance-pgbench.sql"; else go run ./cmd/checkload/sqlscript >"$DIR/compliance-pgbench.sql"; fi
 	for c in 1 4; do
 		rm -f "$DIR"/pgb-compliance.*
 		out=$(pgbench -n -M prepared -c $c -j $c -T "$SECS" -l --log-prefix "$DIR/pgb-compliance" \

@@ -10,7 +10,10 @@
 #   (PG_FEATURESERV). A reference server whose path is not set is skipped.
 #
 # Environment: BENCH_N (polygons, 200000), BENCH_SECONDS (per run, 10),
-# BENCH_CONNECTIONS (8), BENCH_DIR (.data-bench), PG_TILESERV, PG_FEATURESERV.
+# BENCH_CONNECTIONS (8), BENCH_DIR (.data-bench), PG_TILESERV, PG_FEATURESERV,
+# BENCH_BIN (the minerights binary served and measured, ./bin/minerights),
+# BENCH_HTTP_PORT (the first of four ports on 127.0.0.1 the servers listen
+# on, 18181).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +21,9 @@ N=${BENCH_N:-200000}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-8}
 DIR=${BENCH_DIR:-.data-bench}
-PORT_MR=18181 PORT_MRC=18182 PORT_TS=18183 PORT_FS=18184
+SERVE=${BENCH_BIN:-./bin/minerights}
+HTTP_PORT=${BENCH_HTTP_PORT:-18181}
+PORT_MR=$HTTP_PORT PORT_MRC=$((HTTP_PORT + 1)) PORT_TS=$((HTTP_PORT + 2)) PORT_FS=$((HTTP_PORT + 3))
 command -v wrk >/dev/null || { echo "bench-map: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 command -v pgbench >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 
@@ -50,8 +55,8 @@ wait_http() {
 
 log="$DIR/bench.log"
 : >"$log"
-MINERIGHTS_TILE_CACHE_MB=0 ./bin/minerights serve --addr 127.0.0.1:$PORT_MRC >>"$log" 2>&1 & pids+=($!)
-MINERIGHTS_TILE_CACHE_MB=1024 ./bin/minerights serve --addr 127.0.0.1:$PORT_MR >>"$log" 2>&1 & pids+=($!)
+MINERIGHTS_TILE_CACHE_MB=0 "$SERVE" serve --addr 127.0.0.1:$PORT_MRC >>"$log" 2>&1 & pids+=($!)
+MINERIGHTS_TILE_CACHE_MB=1024 "$SERVE" serve --addr 127.0.0.1:$PORT_MR >>"$log" 2>&1 & pids+=($!)
 wait_http "http://127.0.0.1:$PORT_MRC/healthz"
 wait_http "http://127.0.0.1:$PORT_MR/healthz"
 if [ -n "${PG_TILESERV:-}" ]; then
