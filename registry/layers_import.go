@@ -15,7 +15,7 @@ const countyPieceVertices = 64
 // insertFeatures moves the staged features of an import into layer_feature
 // under layer version id, each filed under its region (013_regions.sql: the
 // code of the county holding ST_PointOnSurface of the feature, the least
-// code when several do, ” when none does; on Citus the distribution
+// code when several do, the empty code when none does; on Citus the distribution
 // column, so it is known before the row is routed).
 //
 // The region is found set-wise, not with region_of() once per feature:

@@ -17,7 +17,7 @@ import (
 // TestImportRegionsAsRegionOf: the import files every feature under the
 // region region_of() (013_regions.sql) gives it, though it finds regions
 // set-wise in cut-up counties: for squares spread over the city and beyond
-// it (region ”), and for small squares centred on the counties' own
+// it (the empty region), and for small squares centred on the counties' own
 // vertices, whose point lies on a county boundary, often on two counties'
 // (the least code wins).
 func TestImportRegionsAsRegionOf(t *testing.T) {
