@@ -39,6 +39,18 @@ func insertFeatures(ctx context.Context, tx pgx.Tx, id int64) error {
 	if _, err := tx.Exec(ctx, `ANALYZE layer_stage_county`); err != nil {
 		return err
 	}
+	// On Citus the insert fans out to the regions' shards; the database
+	// runs multi-shard writes one shard at a time (CitusSettings, for the
+	// sales' transactions), which made an import of 1M features copy them
+	// shard after shard. An import may run them in parallel: layer_feature
+	// has no foreign key on Citus (CitusDroppedForeignKeys), ImportLayer
+	// has written the layer row before, and the only reference table
+	// written after (layer_region) is referred to by none, which is what
+	// Citus asks of a write after a parallel one. On one PostgreSQL the
+	// setting is an inert placeholder.
+	if _, err := tx.Exec(ctx, `SET LOCAL citus.multi_shard_modify_mode = 'parallel'`); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, elevation_top_m, elevation_bottom_m, geom, region_code)
 		SELECT $1, fid, name, properties, top, bottom, g,
 			COALESCE((SELECT min(c.code) FROM layer_stage_county c WHERE ST_Covers(c.g, ST_PointOnSurface(s.g))), '')
