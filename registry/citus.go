@@ -152,7 +152,8 @@ var CitusSettings = []CitusChange{
 
 // CitusDroppedForeignKeys are the foreign keys Citus cannot keep, with why.
 var CitusDroppedForeignKeys = map[string]string{
-	"sale_previous_sale_id_fkey": "a foreign key between distributed tables must join their distribution columns, and the previous round of a sale is another sale, possibly on another shard; the registry writes it only from the sale it has just read under lock",
+	"layer_feature_layer_id_fkey": "an import inserts the layer version (a reference table) and then its features in one transaction; with this key Citus runs the features' insert one shard at a time after that write (a modified reference table forces sequential mode on the tables that refer to it) and refuses to update the version after a parallel insert. The features of a version are written only by the import that makes the version, in its transaction, and versions are never deleted, so no feature lacks its layer",
+	"sale_previous_sale_id_fkey":  "a foreign key between distributed tables must join their distribution columns, and the previous round of a sale is another sale, possibly on another shard; the registry writes it only from the sale it has just read under lock",
 }
 
 // ErrNotCitus is returned by Distribute on a database without Citus.

@@ -244,21 +244,20 @@ func (s *Store) ImportLayer(ctx context.Context, in LayerImport) (Layer, error) 
 			prov["sha256"] = in.SHA256
 		}
 		prov["format"], prov["srid"] = in.Features.Format(), in.Features.SRID()
-		// Each feature is filed under its region (013_regions.sql): on
-		// Citus the region is the distribution column, so it is computed
-		// here, before the row is routed.
-		if _, err := tx.Exec(ctx, `INSERT INTO layer_feature (layer_id, fid, name, properties, elevation_top_m, elevation_bottom_m, geom, region_code)
-			SELECT $1, fid, name, properties, top, bottom, g, region_of(g)
-			FROM (SELECT fid, name, properties, top, bottom, ST_Multi(ST_GeomFromWKB(wkb, 4490)) AS g FROM layer_stage) s`, out.ID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT layer_regions_build($1)`, out.ID); err != nil {
-			return err
-		}
+		// The version is made current before its features are inserted
+		// (the transaction commits both or neither): on Citus the features'
+		// insert runs in parallel, after which the layer table, which other
+		// reference tables refer to, may not be written in the transaction.
 		if _, err := tx.Exec(ctx, `UPDATE layer SET current = false WHERE name = $1 AND current`, in.Name); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE layer SET current = true, feature_count = $2, provenance = $3 WHERE id = $1`, out.ID, n, prov); err != nil {
+			return err
+		}
+		if err := insertFeatures(ctx, tx, out.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT layer_regions_build($1)`, out.ID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_notify('layer_changed', $1)`, in.Name); err != nil {

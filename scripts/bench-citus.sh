@@ -19,9 +19,9 @@
 # BENCH_REUSE (0; 1: a size whose red lines an earlier run imported into the
 # same BENCH_DIR is measured again without importing them anew),
 # ROUND_SALES (1000), ROUND_BIDDERS (2000), ROUND_SLACK (60s: more time
-# for the round's announcements and applications) and ROUND_SLACK_CITUS
-# (300s: on Citus each announcement writes the parcel, a reference table, on
-# every node), CITUS_SHARDS (32).
+# for the round's announcements and applications, on top of the windows
+# bidload sets from the pace of its own set-up) and ROUND_SLACK_CITUS (as
+# ROUND_SLACK), CITUS_SHARDS (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/bench.sh
@@ -49,11 +49,17 @@ s=[socket.socket() for _ in range(2)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 
+# The single node's port, picked free once per BENCH_DIR (BENCH_REUSE finds
+# the cluster again on it).
+[ -s "$DIR/single.port" ] || python3 -c 'import socket
+s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' >"$DIR/single.port"
+PS=$(cat "$DIR/single.port")
+
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	./bin/minerights localdb stop --dir "$DIR/single" --port 5451 >/dev/null 2>&1 || true
+	./bin/minerights localdb stop --dir "$DIR/single" --port "$PS" >/dev/null 2>&1 || true
 	./bin/minerights citus stop --dir "$DIR/citus" --shards "$SHARDS" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -63,7 +69,7 @@ trap cleanup EXIT
 database() {
 	local target=$1 db=$2 url
 	if [ "$target" = single ]; then
-		url=$(./bin/minerights localdb start --dir "$DIR/single" --port 5451 --db postgres)
+		url=$(./bin/minerights localdb start --dir "$DIR/single" --port "$PS" --db postgres)
 		psql -q "$url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >&2
 		url=${url/\/postgres\?//$db?}
 	else
@@ -82,7 +88,7 @@ database() {
 existing() {
 	local target=$1 db=$2 url
 	if [ "$target" = single ]; then
-		url=$(./bin/minerights localdb start --dir "$DIR/single" --port 5451 --db postgres)
+		url=$(./bin/minerights localdb start --dir "$DIR/single" --port "$PS" --db postgres)
 		echo "${url/\/postgres\?//$db?}"
 	else
 		./bin/minerights citus start --dir "$DIR/citus" --shards "$SHARDS" --db "$db"
@@ -179,7 +185,7 @@ round() {
 	done
 	echo "bench-citus: $target: setting up $ROUND_SALES sales, $ROUND_BIDDERS bidders" >&2
 	slack=${ROUND_SLACK:-60s}
-	[ "$target" = citus ] && slack=${ROUND_SLACK_CITUS:-300s}
+	[ "$target" = citus ] && slack=${ROUND_SLACK_CITUS:-$slack}
 	DATABASE_URL="$url" ./bin/bidload setup -rules "$rules" -sales "$ROUND_SALES" -bidders "$ROUND_BIDDERS" -slack "$slack" -out "$DIR/plan-$target.json"
 	DATABASE_URL="$url" ./bin/bidload run -urls "$urls" -plan "$DIR/plan-$target.json" -d "${SECS}s" -c 64 \
 		-out "$DIR/receipts-$target.jsonl" -label "round $target" | tee -a "$results"

@@ -231,6 +231,7 @@ func setup(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "bidload: %d parcels pass compliance (%s)\n", len(ids), time.Since(t0).Round(time.Second))
 	const inc, dep = 1000, 1000
 	p := plan{Sales: make([]planSale, len(ids)), Bidders: make([]planBidder, *nBidders)}
+	t1 := time.Now()
 	if err := parallel(len(ids), 8, func(i int) error {
 		sl, err := store.CreateSale(ctx, registry.SaleInput{ParcelID: ids[i], Method: auction.MethodListing, Increment: inc, Deposit: dep}, rules, "bidload")
 		p.Sales[i] = planSale{ID: sl.ID, Increment: inc}
@@ -238,6 +239,8 @@ func setup(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
+	tSales := time.Since(t1)
+	t1 = time.Now()
 	if err := parallel(*nBidders, 8, func(i int) error {
 		bd, err := store.CreateBidder(ctx, registry.BidderInput{Name: fmt.Sprintf("bench bidder %d", i)})
 		if err != nil {
@@ -249,14 +252,16 @@ func setup(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
+	tBidders := time.Since(t1)
 	var now time.Time
 	if err := pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
 		return err
 	}
-	applyStart := now.Add(*slack + 3*time.Second + time.Duration(len(ids))*15*time.Millisecond)
-	biddingStart := applyStart.Add(*slack + 5*time.Second + time.Duration(*nBidders)*10*time.Millisecond)
-	w := auction.Windows{ApplyStart: applyStart, ApplyEnd: biddingStart, DepositDeadline: biddingStart, BiddingStart: biddingStart,
-		BiddingEnd: biddingStart.Add(3*time.Second + time.Duration(*nBidders)*5*time.Millisecond)}
+	w := setupWindows(now, *slack, len(ids), *nBidders, tSales, tBidders)
+	fmt.Fprintf(os.Stderr, "bidload: sales made in %s, bidders in %s: announcements until %s, applications until %s, listing quotes until %s\n",
+		tSales.Round(time.Millisecond), tBidders.Round(time.Millisecond), w.ApplyStart.Sub(now).Round(time.Second),
+		w.BiddingStart.Sub(now).Round(time.Second), w.BiddingEnd.Sub(now).Round(time.Second))
+	applyStart, biddingStart := w.ApplyStart, w.BiddingStart
 	if err := parallel(len(ids), 8, func(i int) error {
 		_, err := store.Announce(ctx, p.Sales[i].ID, auction.Calendar{}, w, "bidload")
 		return err
@@ -321,6 +326,28 @@ func setup(ctx context.Context, args []string) error {
 		return err
 	}
 	return os.WriteFile(*out, f, 0o600)
+}
+
+// setupWindows fixes the windows every sale of the round is announced
+// with: the announcements must be done before applications open, every
+// bidder's application, deposit and qualification before the listing
+// opens, and every listing quote before it closes. The time those steps
+// take depends on the target (on Citus each announcement and each
+// qualification writes reference tables on every node) and on the
+// machine's load, so the windows follow the pace this set-up has just
+// measured: an announcement costs about what a sale's creation cost (both
+// lock the parcel and write the sale), and a bidder's three application
+// steps and listing quote about what its creation and token cost. The
+// estimates are generous (the announcements twice the creations; the
+// applications, three steps a bidder at twice the concurrency, three times
+// the bidders' creation; the quotes once), on top of a fixed part and the
+// slack: a window too long only makes the set-up wait.
+func setupWindows(now time.Time, slack time.Duration, sales, bidders int, tSales, tBidders time.Duration) auction.Windows {
+	applyStart := now.Add(slack + 3*time.Second + time.Duration(sales)*15*time.Millisecond + 2*tSales)
+	biddingStart := applyStart.Add(slack + 5*time.Second + time.Duration(bidders)*10*time.Millisecond + 3*tBidders)
+	biddingEnd := biddingStart.Add(3*time.Second + time.Duration(bidders)*5*time.Millisecond + tBidders)
+	return auction.Windows{ApplyStart: applyStart, ApplyEnd: biddingStart, DepositDeadline: biddingStart,
+		BiddingStart: biddingStart, BiddingEnd: biddingEnd}
 }
 
 func saleIDs(p plan) []int64 {
