@@ -9,7 +9,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"minerights/auction"
-	"minerights/registry"
 )
 
 // The hash-chained audit log: its verification and a sale's entries as
@@ -21,8 +20,8 @@ func (s *server) registerAudit(api huma.API) {
 	}
 	type auditOut struct {
 		Body struct {
-			registry.AuditReport
-			Latest []registry.Checkpoint `json:"latest_checkpoints" doc:"The newest global checkpoints over the chain heads"`
+			AuditReport
+			Latest []Checkpoint `json:"latest_checkpoints" doc:"The newest global checkpoints over the chain heads"`
 		}
 	}
 	register(api, huma.Operation{
@@ -48,10 +47,10 @@ func (s *server) registerAudit(api huma.API) {
 			return nil, err
 		}
 		out := &auditOut{}
-		out.Body.AuditReport = rep
-		out.Body.Latest = cps
+		out.Body.AuditReport = auditReportOf(rep)
+		out.Body.Latest = each(cps, checkpointOf)
 		if cps == nil {
-			out.Body.Latest = []registry.Checkpoint{}
+			out.Body.Latest = []Checkpoint{}
 		}
 		return out, nil
 	})

@@ -39,8 +39,8 @@ func (s *server) registerCorrections(api huma.API) {
 	}
 	type correctionOut struct {
 		Body struct {
-			Notice registry.Notice `json:"notice"`
-			Parcel Parcel          `json:"parcel"`
+			Notice Notice `json:"notice"`
+			Parcel Parcel `json:"parcel"`
 		}
 	}
 	register(api, huma.Operation{
@@ -67,7 +67,7 @@ func (s *server) registerCorrections(api huma.API) {
 			return nil, err
 		}
 		out := &correctionOut{}
-		out.Body.Notice, out.Body.Parcel = n, parcelOut(p, true)
+		out.Body.Notice, out.Body.Parcel = noticeOf(n), parcelOut(p, true)
 		return out, nil
 	})
 }

@@ -16,9 +16,9 @@ import (
 
 // ImportOut is what an import loaded.
 type ImportOut struct {
-	Layer    registry.Layer `json:"layer"`
-	Features int            `json:"features" doc:"Features loaded"`
-	Previous int            `json:"previous_version" doc:"Version that was current before, 0 for a new layer; it stays for the reports that used it"`
+	Layer    Layer `json:"layer"`
+	Features int   `json:"features" doc:"Features loaded"`
+	Previous int   `json:"previous_version" doc:"Version that was current before, 0 for a new layer; it stays for the reports that used it"`
 }
 
 func (s *server) registerLayers(api huma.API) {
@@ -27,7 +27,7 @@ func (s *server) registerLayers(api huma.API) {
 	}
 	type layerListOut struct {
 		Body struct {
-			Items []registry.Layer `json:"items"`
+			Items []Layer `json:"items"`
 		}
 	}
 	register(api, huma.Operation{
@@ -42,9 +42,9 @@ func (s *server) registerLayers(api huma.API) {
 			return nil, err
 		}
 		out := &layerListOut{}
-		out.Body.Items = ls
+		out.Body.Items = each(ls, layerOf)
 		if out.Body.Items == nil {
-			out.Body.Items = []registry.Layer{}
+			out.Body.Items = []Layer{}
 		}
 		return out, nil
 	})
@@ -94,9 +94,9 @@ func (s *server) registerLayers(api huma.API) {
 			return nil, layerProblem(err)
 		}
 		if l.Unchanged {
-			return &layerImportOut{Status: http.StatusOK, Body: ImportOut{Layer: l, Features: l.FeatureCount, Previous: prev}}, nil
+			return &layerImportOut{Status: http.StatusOK, Body: ImportOut{Layer: layerOf(l), Features: l.FeatureCount, Previous: prev}}, nil
 		}
-		return &layerImportOut{Status: http.StatusCreated, Body: ImportOut{Layer: l, Features: l.FeatureCount, Previous: prev}}, nil
+		return &layerImportOut{Status: http.StatusCreated, Body: ImportOut{Layer: layerOf(l), Features: l.FeatureCount, Previous: prev}}, nil
 	})
 }
 

@@ -61,30 +61,30 @@ type MultiPolygon struct {
 
 // Parcel is a mining parcel with every figure of its source.
 type Parcel struct {
-	ID               int64               `json:"id"`
-	GazetteNo        *int                `json:"gazette_no" doc:"Number in the 2020 plan's list, null for parcels registered later"`
-	Name             string              `json:"name"`
-	County           County              `json:"county"`
-	Mineral          string              `json:"mineral"`
-	Basis            string              `json:"basis" enum:"explored,reconnaissance"`
-	BasisText        *string             `json:"basis_text"`
-	Status           string              `json:"status" enum:"registered,announced,in_sale,sold,failed,withdrawn"`
-	Area             Area                `json:"area"`
-	Elevation        *Elevation          `json:"elevation" doc:"Null when the source does not give it (unknown, not zero)"`
-	Reserves         []registry.Reserve  `json:"reserves"`
-	Capacity         []registry.Capacity `json:"capacity"`
-	MiningMethod     *string             `json:"mining_method"`
-	ServiceLifeYears *string             `json:"service_life_years"`
-	StartingPrice    *Price              `json:"starting_price" doc:"出让收益起始价; null when not yet set (the parcel cannot be announced)"`
-	Statement        *string             `json:"statement"`
-	Schedule         *string             `json:"schedule"`
-	Responsible      []string            `json:"responsible"`
-	Details          map[string]any      `json:"details"`
-	Provenance       Provenance          `json:"provenance"`
-	Geometry         *MultiPolygon       `json:"geometry,omitempty"`
-	Version          int                 `json:"version"`
-	CreatedAt        time.Time           `json:"created_at"`
-	UpdatedAt        time.Time           `json:"updated_at"`
+	ID               int64          `json:"id"`
+	GazetteNo        *int           `json:"gazette_no" doc:"Number in the 2020 plan's list, null for parcels registered later"`
+	Name             string         `json:"name"`
+	County           County         `json:"county"`
+	Mineral          string         `json:"mineral"`
+	Basis            string         `json:"basis" enum:"explored,reconnaissance"`
+	BasisText        *string        `json:"basis_text"`
+	Status           string         `json:"status" enum:"registered,announced,in_sale,sold,failed,withdrawn"`
+	Area             Area           `json:"area"`
+	Elevation        *Elevation     `json:"elevation" doc:"Null when the source does not give it (unknown, not zero)"`
+	Reserves         []Reserve      `json:"reserves"`
+	Capacity         []Capacity     `json:"capacity"`
+	MiningMethod     *string        `json:"mining_method"`
+	ServiceLifeYears *string        `json:"service_life_years"`
+	StartingPrice    *Price         `json:"starting_price" doc:"出让收益起始价; null when not yet set (the parcel cannot be announced)"`
+	Statement        *string        `json:"statement"`
+	Schedule         *string        `json:"schedule"`
+	Responsible      []string       `json:"responsible"`
+	Details          map[string]any `json:"details"`
+	Provenance       Provenance     `json:"provenance"`
+	Geometry         *MultiPolygon  `json:"geometry,omitempty"`
+	Version          int            `json:"version"`
+	CreatedAt        time.Time      `json:"created_at"`
+	UpdatedAt        time.Time      `json:"updated_at"`
 }
 
 // priceOf writes an amount in 元 three ways.
@@ -108,8 +108,8 @@ func parcelOut(p registry.Parcel, withGeometry bool) Parcel {
 			ComputedM2:  math.Round(p.ComputedAreaM2*100) / 100,
 			CRS:         geo.EPSGOfZone(p.Zone),
 		},
-		Reserves:         p.Reserves,
-		Capacity:         p.Capacity,
+		Reserves:         each(p.Reserves, reserveOf),
+		Capacity:         each(p.Capacity, capacityOf),
 		MiningMethod:     p.MiningMethod,
 		ServiceLifeYears: p.ServiceLifeYears,
 		Statement:        p.Statement,
@@ -122,10 +122,10 @@ func parcelOut(p registry.Parcel, withGeometry bool) Parcel {
 		UpdatedAt:        p.UpdatedAt,
 	}
 	if out.Reserves == nil {
-		out.Reserves = []registry.Reserve{}
+		out.Reserves = []Reserve{}
 	}
 	if out.Capacity == nil {
-		out.Capacity = []registry.Capacity{}
+		out.Capacity = []Capacity{}
 	}
 	if out.Responsible == nil {
 		out.Responsible = []string{}

@@ -24,8 +24,8 @@ func (s *server) registerBidders(api huma.API) {
 	}
 	type bidderOut struct {
 		Body struct {
-			Bidder registry.Bidder `json:"bidder"`
-			Token  string          `json:"token" doc:"The bidder's bearer token, shown this once"`
+			Bidder Bidder `json:"bidder"`
+			Token  string `json:"token" doc:"The bidder's bearer token, shown this once"`
 		}
 	}
 	register(api, huma.Operation{
@@ -43,7 +43,7 @@ func (s *server) registerBidders(api huma.API) {
 			return nil, err
 		}
 		out := &bidderOut{}
-		out.Body.Bidder, out.Body.Token = b, tok
+		out.Body.Bidder, out.Body.Token = bidderRecordOf(b), tok
 		return out, nil
 	})
 }
@@ -100,7 +100,7 @@ func (s *server) registerDeposits(api huma.API) {
 
 	type ledgerOut struct {
 		Body struct {
-			Items []registry.DepositEntry `json:"items"`
+			Items []DepositEntry `json:"items"`
 		}
 	}
 	register(api, huma.Operation{
@@ -129,9 +129,9 @@ func (s *server) registerDeposits(api huma.API) {
 			return nil, err
 		}
 		out := &ledgerOut{}
-		out.Body.Items = es
+		out.Body.Items = each(es, depositEntryOf)
 		if es == nil {
-			out.Body.Items = []registry.DepositEntry{}
+			out.Body.Items = []DepositEntry{}
 		}
 		return out, nil
 	})

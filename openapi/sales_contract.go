@@ -27,7 +27,7 @@ func (s *server) registerContract(api huma.API) {
 			Reference   string         `json:"reference,omitempty" maxLength:"200" doc:"Contract number"`
 		}
 	}
-	type contractOut struct{ Body registry.Contract }
+	type contractOut struct{ Body Contract }
 	register(api, huma.Operation{
 		OperationID:   "sign-contract",
 		Method:        http.MethodPost,
@@ -45,7 +45,7 @@ func (s *server) registerContract(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &contractOut{Body: c}, nil
+		return &contractOut{Body: contractOf(c)}, nil
 	})
 
 	register(api, huma.Operation{
@@ -63,7 +63,7 @@ func (s *server) registerContract(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &contractOut{Body: c}, nil
+		return &contractOut{Body: contractOf(c)}, nil
 	})
 
 	type paymentIn struct {
@@ -86,6 +86,6 @@ func (s *server) registerContract(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &contractOut{Body: c}, nil
+		return &contractOut{Body: contractOf(c)}, nil
 	})
 }

@@ -17,7 +17,7 @@ func (s *server) registerNotices(api huma.API) {
 
 	type noticesOut struct {
 		Body struct {
-			Items []registry.Notice `json:"items"`
+			Items []Notice `json:"items"`
 		}
 	}
 	register(api, huma.Operation{
@@ -36,9 +36,9 @@ func (s *server) registerNotices(api huma.API) {
 			return nil, err
 		}
 		out := &noticesOut{}
-		out.Body.Items = ns
+		out.Body.Items = each(ns, noticeOf)
 		if out.Body.Items == nil {
-			out.Body.Items = []registry.Notice{}
+			out.Body.Items = []Notice{}
 		}
 		return out, nil
 	})
@@ -49,7 +49,7 @@ func (s *server) registerNotices(api huma.API) {
 			Text string `json:"text" minLength:"1" maxLength:"20000" doc:"The supplementary notice (补充公告)"`
 		}
 	}
-	type noticeOut struct{ Body registry.Notice }
+	type noticeOut struct{ Body Notice }
 	register(api, huma.Operation{
 		OperationID:   "add-sale-notice",
 		Method:        http.MethodPost,
@@ -63,6 +63,6 @@ func (s *server) registerNotices(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &noticeOut{Body: n}, nil
+		return &noticeOut{Body: noticeOf(n)}, nil
 	})
 }

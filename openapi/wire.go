@@ -13,21 +13,26 @@ import (
 
 // Account is a person or company who signs in in the browser.
 type Account struct {
-	ID         int64            `json:"id"`
-	Login      string           `json:"login" doc:"E-mail address, lower case"`
-	Role       string           `json:"role" enum:"bureau,bidder,planner"`
-	Name       string           `json:"name" doc:"The person's name (for a bidder: the contact person)"`
-	Phone      *string          `json:"phone"`
-	Bidder     *registry.Bidder `json:"bidder,omitempty" doc:"The bidder record of a bidder account"`
-	ApprovedAt *time.Time       `json:"approved_at" doc:"When the bureau approved a bidder account; null while pending"`
-	ApprovedBy *string          `json:"approved_by"`
-	DisabledAt *time.Time       `json:"disabled_at"`
-	CreatedAt  time.Time        `json:"created_at"`
+	ID         int64      `json:"id"`
+	Login      string     `json:"login" doc:"E-mail address, lower case"`
+	Role       string     `json:"role" enum:"bureau,bidder,planner"`
+	Name       string     `json:"name" doc:"The person's name (for a bidder: the contact person)"`
+	Phone      *string    `json:"phone"`
+	Bidder     *Bidder    `json:"bidder,omitempty" doc:"The bidder record of a bidder account"`
+	ApprovedAt *time.Time `json:"approved_at" doc:"When the bureau approved a bidder account; null while pending"`
+	ApprovedBy *string    `json:"approved_by"`
+	DisabledAt *time.Time `json:"disabled_at"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
 
 func accountOf(a registry.Account) Account {
-	return Account{ID: a.ID, Login: a.Login, Role: a.Role, Name: a.Name, Phone: a.Phone, Bidder: a.Bidder,
+	out := Account{ID: a.ID, Login: a.Login, Role: a.Role, Name: a.Name, Phone: a.Phone,
 		ApprovedAt: a.ApprovedAt, ApprovedBy: a.ApprovedBy, DisabledAt: a.DisabledAt, CreatedAt: a.CreatedAt}
+	if a.Bidder != nil {
+		b := bidderRecordOf(*a.Bidder)
+		out.Bidder = &b
+	}
+	return out
 }
 
 func accountsOf(as []registry.Account) []Account {

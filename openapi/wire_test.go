@@ -24,6 +24,9 @@ func TestWireTypesSayWhatTheStoreSays(t *testing.T) {
 	// The rule book's types, every field filled by reflection, so that a
 	// field added to them later is filled too.
 	rep, rule, st := wiretest.Filled[compliance.Report](), wiretest.Filled[compliance.Rule](), wiretest.Filled[compliance.Settings]()
+	acc, layer, notice, bidder := wiretest.Filled[registry.Account](), wiretest.Filled[registry.Layer](), wiretest.Filled[registry.Notice](), wiretest.Filled[registry.Bidder]()
+	reserve, capacity, deposit := wiretest.Filled[registry.Reserve](), wiretest.Filled[registry.Capacity](), wiretest.Filled[registry.DepositEntry]()
+	contract, audit, cp := wiretest.Filled[registry.Contract](), wiretest.Filled[registry.AuditReport](), wiretest.Filled[registry.Checkpoint]()
 	for _, tc := range []struct {
 		name       string
 		store, api any
@@ -36,6 +39,16 @@ func TestWireTypesSayWhatTheStoreSays(t *testing.T) {
 		{"Check without hits", compliance.Check{}, checkOf(compliance.Check{})},
 		{"Rule", rule, ruleOf(rule)},
 		{"Settings", st, settingsOf(st)},
+		{"Account, filled", acc, accountOf(acc)},
+		{"Layer", layer, layerOf(layer)},
+		{"Notice", notice, noticeOf(notice)},
+		{"Bidder", bidder, bidderRecordOf(bidder)},
+		{"Reserve", reserve, reserveOf(reserve)},
+		{"Capacity", capacity, capacityOf(capacity)},
+		{"DepositEntry", deposit, depositEntryOf(deposit)},
+		{"Contract", contract, contractOf(contract)},
+		{"AuditReport", audit, auditReportOf(audit)},
+		{"Checkpoint", cp, checkpointOf(cp)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wiretest.SameJSON(t, tc.store, tc.api)
