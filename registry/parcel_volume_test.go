@@ -269,7 +269,7 @@ func TestRightAboveAnotherRight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hitOn := func(t *testing.T, id int64) (registry.Check, registry.Hit) {
+	hitOn := func(t *testing.T, id int64) (compliance.Check, compliance.Hit) {
 		t.Helper()
 		rep, err := store.RunCompliance(ctx, id)
 		if err != nil {
@@ -282,7 +282,7 @@ func TestRightAboveAnotherRight(t *testing.T) {
 			}
 		}
 		t.Fatalf("parcels check without the lower right: %s %q", c.Verdict, c.Statement)
-		return c, registry.Hit{}
+		return c, compliance.Hit{}
 	}
 	var planOverlap float64
 	if err := pool.QueryRow(ctx, `SELECT ST_Area(ST_Intersection(ST_Transform(a.geom, cgcs2000_zone_srid(b.geom)), ST_Transform(b.geom, cgcs2000_zone_srid(b.geom))))
@@ -294,7 +294,7 @@ func TestRightAboveAnotherRight(t *testing.T) {
 	}
 
 	c, h := hitOn(t, up.ID)
-	if c.Verdict != registry.VerdictWarn || h.Severity != registry.VerdictWarn || !strings.Contains(h.Reason, "vertical layering") ||
+	if c.Verdict != compliance.VerdictWarn || h.Severity != compliance.VerdictWarn || !strings.Contains(h.Reason, "vertical layering") ||
 		h.OverlapM3 == nil || *h.OverlapM3 != 0 || math.Abs(h.OverlapM2-planOverlap) > 1e-6*planOverlap {
 		t.Errorf("right above: %s %q, hit %+v", c.Verdict, c.Statement, h)
 	}
@@ -305,7 +305,7 @@ func TestRightAboveAnotherRight(t *testing.T) {
 	}
 	c, h = hitOn(t, up.ID)
 	want := planOverlap * 50
-	if c.Verdict != registry.VerdictFail || h.Severity != registry.VerdictFail || !strings.Contains(h.Reason, "3-D conflict") ||
+	if c.Verdict != compliance.VerdictFail || h.Severity != compliance.VerdictFail || !strings.Contains(h.Reason, "3-D conflict") ||
 		!strings.Contains(h.Reason, "overlap by 50 m") || h.OverlapM3 == nil || math.Abs(*h.OverlapM3-want) > 1e-6*want {
 		t.Errorf("right reaching into the other: %s %q, hit %+v; want %.1f m³", c.Verdict, c.Statement, h, want)
 	}
