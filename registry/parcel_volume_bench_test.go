@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"minerights/compliance"
 	"minerights/registry"
@@ -78,4 +79,35 @@ func parcelByNoB(b *testing.B, store *registry.Store, no int) registry.Parcel {
 	}
 	b.Fatalf("no parcel %d", no)
 	return registry.Parcel{}
+}
+
+// BenchmarkWhatIfVolume is what making the subject's volume adds to a
+// what-if check: gazette parcel 1's footprint checked without a range and
+// with one (its volume made by mining_right_volume in the check's pipelined
+// batch), against the seeded layers and parcels, one after the other in
+// each iteration so that both see the same load.
+//
+//	go test -run '^$' -bench BenchmarkWhatIfVolume -benchtime 200x ./registry
+func BenchmarkWhatIfVolume(b *testing.B) {
+	ctx := context.Background()
+	d := registrytest.Seeded(b)
+	p1 := parcelByNoB(b, d.Store, 1)
+	plan := registry.Subject{Name: "what-if", CountyCode: p1.CountyCode, Mineral: p1.Mineral, Geometry: p1.Geometry}
+	volume := plan
+	volume.ElevationTopM, volume.ElevationBottomM = p1.ElevationTopM, p1.ElevationBottomM
+	var tPlan, tVolume time.Duration
+	for b.Loop() {
+		for _, s := range []struct {
+			subj registry.Subject
+			sum  *time.Duration
+		}{{plan, &tPlan}, {volume, &tVolume}} {
+			start := time.Now()
+			if _, err := d.Store.CheckGeometry(ctx, s.subj); err != nil {
+				b.Fatal(err)
+			}
+			*s.sum += time.Since(start)
+		}
+	}
+	b.ReportMetric(float64(tPlan.Microseconds())/float64(b.N), "µs-plan/op")
+	b.ReportMetric(float64(tVolume.Microseconds())/float64(b.N), "µs-volume/op")
 }
