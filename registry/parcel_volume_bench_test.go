@@ -92,13 +92,13 @@ func BenchmarkWhatIfVolume(b *testing.B) {
 	ctx := context.Background()
 	d := registrytest.Seeded(b)
 	p1 := parcelByNoB(b, d.Store, 1)
-	plan := registry.Subject{Name: "what-if", CountyCode: p1.CountyCode, Mineral: p1.Mineral, Geometry: p1.Geometry}
+	plan := compliance.Subject{Name: "what-if", CountyCode: p1.CountyCode, Mineral: p1.Mineral, Geometry: p1.Geometry}
 	volume := plan
 	volume.ElevationTopM, volume.ElevationBottomM = p1.ElevationTopM, p1.ElevationBottomM
 	var tPlan, tVolume time.Duration
 	for b.Loop() {
 		for _, s := range []struct {
-			subj registry.Subject
+			subj compliance.Subject
 			sum  *time.Duration
 		}{{plan, &tPlan}, {volume, &tVolume}} {
 			start := time.Now()
