@@ -19,24 +19,29 @@
 #   pgbench rows are each build's own statements on its own database.
 #   cost: on the map database, one server of each build with its tile
 #   cache off answers the items list and the z14 and z10 tile lists (each
-#   repeated to some hundreds of requests), one request at a time (curl); server CPU ms and database statements
-#   (pg_stat_statements) per request, which a loaded machine barely moves.
+#   repeated to some hundreds of requests), one request at a time (curl);
+#   server CPU ms and database statements (pg_stat_statements) per
+#   request, which the machine's load moves much less than throughput.
 # A first pass of each (1 s per run, not counted) loads and warms.
 #
 # Environment: BENCH_BEFORE, BENCH_AFTER (trees, or the arguments; AFTER
 # defaults to this tree), BENCH_PAIRS (3), BENCH_SECONDS (per run, 10),
 # BENCH_N (red-line polygons of both benchmarks, 200000), BENCH_WHICH
-# ("map compliance cost"; cost needs map's database), BENCH_DIR (.data-bench-compare). Bounded: a map run is
-# 13 measurements of BENCH_SECONDS, a compliance run 4 (plus 3 s of warm-up
-# for each API one); the servers listen on random free ports of 127.0.0.1;
-# every server and cluster it starts is stopped on exit.
+# ("map compliance cost"; cost needs map's database), BENCH_DIR
+# (.data-bench-compare). Bounded: a map run is 13 measurements of
+# BENCH_SECONDS, a compliance run 4 (plus 3 s of warm-up for each API one),
+# a cost run some hundreds of requests; the servers listen on random free
+# ports of 127.0.0.1; every server and cluster it starts is stopped on exit.
 set -euo pipefail
+BEFORE=${1:-${BENCH_BEFORE:-}}
+AFTER=${2:-${BENCH_AFTER:-}}
+[ -n "$BEFORE" ] || { echo "bench-compare: name the tree before (BENCH_BEFORE=../before make bench-compare)" >&2; exit 2; }
+BEFORE=$(cd "$BEFORE" && pwd)
+[ -z "$AFTER" ] || AFTER=$(cd "$AFTER" && pwd)
 cd "$(dirname "$0")/.."
+AFTER=${AFTER:-$(pwd)}
 . scripts/lib/bench.sh
 
-BEFORE=${1:-${BENCH_BEFORE:-}}
-AFTER=${2:-${BENCH_AFTER:-.}}
-[ -n "$BEFORE" ] || { echo "bench-compare: name the tree before (BENCH_BEFORE=../before make bench-compare)" >&2; exit 2; }
 PAIRS=${BENCH_PAIRS:-3}
 SECS=${BENCH_SECONDS:-10}
 N=${BENCH_N:-200000}
@@ -72,8 +77,8 @@ free_ports() {
 
 # The builds: label, tree, commit.
 declare -A TREE COMMIT
-TREE[before]=$(cd "$BEFORE" && pwd)
-TREE[after]=$(cd "$AFTER" && pwd)
+TREE[before]=$BEFORE
+TREE[after]=$AFTER
 mkdir -p "$DIR/bin" "$DIR/runs"
 go build -o bin/minerights ./cmd/minerights
 for c in before after; do
