@@ -336,16 +336,22 @@ func setup(ctx context.Context, args []string) error {
 // qualification writes reference tables on every node) and on the
 // machine's load, so the windows follow the pace this set-up has just
 // measured: an announcement costs about what a sale's creation cost (both
-// lock the parcel and write the sale), and a bidder's three application
-// steps and listing quote about what its creation and token cost. The
-// estimates are generous (the announcements twice the creations; the
-// applications, three steps a bidder at twice the concurrency, three times
-// the bidders' creation; the quotes once), on top of a fixed part and the
+// lock the parcel and write the sale), and a bidder's steps (application,
+// deposit, qualification, listing quote: each a transaction on the sale)
+// about what a bidder's creation cost on one PostgreSQL, and up to half a
+// sale's creation on Citus, where every step of a sale's transaction
+// crosses to the sale's worker (measured at load 20: sales made at 5 a
+// second, application steps at 20). The estimates are generous (the
+// announcements twice the creations; the applications three times the
+// bidders' creation, or 1.5 sale creations a bidder at twice the
+// concurrency; the quotes a third of that), on top of a fixed part and the
 // slack: a window too long only makes the set-up wait.
 func setupWindows(now time.Time, slack time.Duration, sales, bidders int, tSales, tBidders time.Duration) auction.Windows {
+	perSale := tSales / time.Duration(max(sales, 1))
 	applyStart := now.Add(slack + 3*time.Second + time.Duration(sales)*15*time.Millisecond + 2*tSales)
-	biddingStart := applyStart.Add(slack + 5*time.Second + time.Duration(bidders)*10*time.Millisecond + 3*tBidders)
-	biddingEnd := biddingStart.Add(3*time.Second + time.Duration(bidders)*5*time.Millisecond + tBidders)
+	apply := max(3*tBidders, time.Duration(bidders)*perSale*3/2)
+	biddingStart := applyStart.Add(slack + 5*time.Second + time.Duration(bidders)*10*time.Millisecond + apply)
+	biddingEnd := biddingStart.Add(3*time.Second + time.Duration(bidders)*5*time.Millisecond + max(tBidders, apply/3))
 	return auction.Windows{ApplyStart: applyStart, ApplyEnd: biddingStart, DepositDeadline: biddingStart,
 		BiddingStart: biddingStart, BiddingEnd: biddingEnd}
 }

@@ -28,6 +28,17 @@ func TestSetupWindowsFollowThePace(t *testing.T) {
 	if d := slow.BiddingEnd.Sub(slow.BiddingStart); d < 200*time.Second {
 		t.Errorf("slow: listing quotes get %s", d)
 	}
+	// Citus at load 20: sales made slowly (1,000 in 194 s), bidders
+	// quickly (2,000 in 18 s); the application steps then ran at 20 a
+	// second, 300 s for 6,000: the window must hold that, and the quotes'
+	// window a third of it.
+	citus := setupWindows(now, 0, 1000, 2000, 194*time.Second, 18*time.Second)
+	if d := citus.BiddingStart.Sub(citus.ApplyStart); d < 300*time.Second {
+		t.Errorf("citus: applications get %s", d)
+	}
+	if d := citus.BiddingEnd.Sub(citus.BiddingStart); d < 100*time.Second {
+		t.Errorf("citus: listing quotes get %s", d)
+	}
 	if !slow.ApplyEnd.Equal(slow.BiddingStart) || !slow.DepositDeadline.Equal(slow.BiddingStart) {
 		t.Errorf("applications and deposits must close when the listing opens: %+v", slow)
 	}
