@@ -93,6 +93,9 @@ func hitWords(what string, c check) []string {
 		if h.ElevationTopM != nil && h.ElevationBottomM != nil {
 			out[len(out)-1] += fmt.Sprintf("（对方开采标高 %s 米至 %s 米）", strconv.FormatFloat(*h.ElevationTopM, 'f', -1, 64), strconv.FormatFloat(*h.ElevationBottomM, 'f', -1, 64))
 		}
+		if h.OverlapM3 != nil && *h.OverlapM3 > 0 {
+			out[len(out)-1] += fmt.Sprintf("（与对方共用开采空间 %s 立方米）", groupDigits(int64(*h.OverlapM3+0.5)))
+		}
 	}
 	return out
 }
@@ -153,5 +156,6 @@ type hit struct {
 	DistanceM        float64  `json:"distance_m"`
 	ElevationTopM    *float64 `json:"elevation_top_m"`
 	ElevationBottomM *float64 `json:"elevation_bottom_m"`
+	OverlapM3        *float64 `json:"overlap_m3"`
 	Severity         string   `json:"severity"`
 }
