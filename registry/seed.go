@@ -170,6 +170,10 @@ func (s *Store) Seed(ctx context.Context, d SeedData) (SeedReport, error) {
 			}
 			rep.Counties++
 		}
+		// region_of reads the counties cut into pieces (017_county_piece.sql).
+		if _, err := tx.Exec(ctx, `SELECT county_pieces_build()`); err != nil {
+			return fmt.Errorf("county pieces: %w", err)
+		}
 		for _, fp := range facts.Parcels {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM parcel WHERE gazette_no = $1)`, fp.No).Scan(&exists); err != nil {
