@@ -95,7 +95,8 @@ func migrationsBefore(t *testing.T, suffix string) fs.FS {
 // Chinese gets the Chinese ones from the migration, also on Citus (layer is
 // a reference table there), while a source the bureau wrote, even one that
 // only starts with the old text, stays as written; the layers' versions and
-// a report made before stay as they were.
+// a report made before stay as they were; and migration 017 cuts the
+// counties seeded before it into pieces.
 func TestOldSeedSourceMigrated(t *testing.T) {
 	before := migrationsBefore(t, "_seed_source_zh.sql")
 	ctx := context.Background()
@@ -103,21 +104,37 @@ func TestOldSeedSourceMigrated(t *testing.T) {
 		if err := registry.Migrate(ctx, url, before); err != nil {
 			return err
 		}
-		if pgtest.Citus() != nil {
-			if _, err := registry.Distribute(ctx, url); err != nil {
-				return err
-			}
-		}
 		pool, err := pgxpool.New(ctx, url)
 		if err != nil {
 			return err
 		}
 		defer pool.Close()
+		// The schema of that time had no county pieces (migration 017):
+		// stand-ins for the table (which the distribution plan names) and
+		// for the function the seed calls, gone before the migrations run
+		// on.
+		if _, err := pool.Exec(ctx, `CREATE TABLE county_piece (code text)`); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `CREATE FUNCTION county_pieces_build() RETURNS integer LANGUAGE sql AS 'SELECT 0'`); err != nil {
+			return err
+		}
+		if pgtest.Citus() != nil {
+			if _, err := registry.Distribute(ctx, url); err != nil {
+				return err
+			}
+		}
 		store := registry.New(pool)
 		d := registrytest.SeedData()
 		layers := d.Layers
 		d.Layers = nil
 		if _, err := store.Seed(ctx, d); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `DROP FUNCTION county_pieces_build()`); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `DROP TABLE county_piece`); err != nil {
 			return err
 		}
 		// As the earlier seed wrote them.
@@ -181,6 +198,14 @@ func TestOldSeedSourceMigrated(t *testing.T) {
 		if got[layer] != want {
 			t.Errorf("%s: source %q after the migration (was %q), want %q", layer, got[layer], was, want)
 		}
+	}
+	// Migration 017 cut the counties seeded before it into pieces.
+	var counties, cut int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM county), (SELECT count(DISTINCT code) FROM county_piece)`).Scan(&counties, &cut); err != nil {
+		t.Fatal(err)
+	}
+	if counties == 0 || cut != counties {
+		t.Errorf("after the migrations %d of %d counties have pieces", cut, counties)
 	}
 	rep, err := store.LatestReport(ctx, ps[0].ID)
 	if err != nil {
