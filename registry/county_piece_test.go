@@ -7,6 +7,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/project"
 
 	"minerights/data"
 	"minerights/registry"
@@ -89,7 +90,7 @@ func TestCountyPiecesFollowTheCounties(t *testing.T) {
 		Scan(&inside[0], &inside[1]); err != nil {
 		t.Fatal(err)
 	}
-	moved.Geometry = shifted(moved.Geometry, 2)
+	moved.Geometry = project.Geometry(moved.Geometry, func(p orb.Point) orb.Point { return orb.Point{p[0] + 2, p[1]} })
 	raw, err := fc.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -109,27 +110,4 @@ func TestCountyPiecesFollowTheCounties(t *testing.T) {
 	if c := after[code]; c.pieces != before[code].pieces || c.differs > 1e-9*c.area {
 		t.Errorf("county %s moved: %d pieces (%d before), %.3g square degrees not shared with the county", code, c.pieces, before[code].pieces, c.differs)
 	}
-}
-
-// shifted returns g moved dx degrees east.
-func shifted(g orb.Geometry, dx float64) orb.Geometry {
-	switch v := g.(type) {
-	case orb.Polygon:
-		out := orb.Polygon{}
-		for _, r := range v {
-			nr := make(orb.Ring, len(r))
-			for i, p := range r {
-				nr[i] = orb.Point{p[0] + dx, p[1]}
-			}
-			out = append(out, nr)
-		}
-		return out
-	case orb.MultiPolygon:
-		out := orb.MultiPolygon{}
-		for _, p := range v {
-			out = append(out, shifted(p, dx).(orb.Polygon))
-		}
-		return out
-	}
-	return g
 }
