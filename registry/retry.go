@@ -3,14 +3,23 @@ package registry
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// deadlockRetries is how many times a transaction chosen as a deadlock's
-// victim runs again.
-const deadlockRetries = 3
+// deadlockAttempts is how many times in all a transaction chosen as a
+// deadlock's victim runs.
+const deadlockAttempts = 6
+
+// deadlockPause spreads the attempts: after its n-th attempt a victim waits
+// a random time up to n × deadlockPause before the next, so that the
+// transactions that met in a cycle do not all start again at once and meet
+// again (three sales' reports on Citus were cancelled three times running
+// when they ran again at once). At most 300 ms in all.
+const deadlockPause = 20 * time.Millisecond
 
 // inTxRetry is inTx for transactions whose function may simply run again:
 // it assigns its results rather than accumulating them. A deadlock's victim
@@ -30,8 +39,12 @@ func (s *Store) retryTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx)
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, opts, fn)
 		var pe *pgconn.PgError
-		if attempt < deadlockRetries && errors.As(err, &pe) && pe.Code == "40P01" && ctx.Err() == nil {
-			continue
+		if attempt < deadlockAttempts && errors.As(err, &pe) && pe.Code == "40P01" {
+			select {
+			case <-ctx.Done():
+			case <-time.After(rand.N(time.Duration(attempt) * deadlockPause)):
+				continue
+			}
 		}
 		return mapErr(err)
 	}
